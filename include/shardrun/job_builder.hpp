@@ -1,0 +1,73 @@
+#pragma once
+// Turns a Suite into the processes of one run: environments layered as
+// DESIGN §3 says, placeholders expanded, log and JUnit paths in the run
+// directory. Pure apart from creating each shard's {tmp} folder.
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "shardrun/placeholders.hpp"
+#include "shardrun/scheduler.hpp"
+#include "shardrun/suite.hpp"
+
+namespace shardrun {
+
+struct RunContext {
+  std::string run_id;
+  std::filesystem::path run_dir;  ///< absolute
+  int shards = 1;
+  EnvList base_env;  ///< the environment shardrun was started with
+  Millis kill_grace{10000};
+};
+
+class JobBuilder final : public JobSource {
+ public:
+  JobBuilder(const Suite& suite, RunContext context);
+
+  /// Global setup/teardown: run once, in the suite's folder, with the suite env.
+  std::vector<ProcessSpec> global_setup() const;
+  std::vector<ProcessSpec> global_teardown() const;
+
+  /// The full environment of a shard's commands (before entry env).
+  EnvList shard_env(int shard) const;
+
+  std::filesystem::path unit_log(const Unit& unit) const;
+  std::filesystem::path unit_junit(const Unit& unit) const;
+  std::filesystem::path shard_tmp(int shard) const;
+  /// Stem of a unit's files: "003-api" (retries: "003-api.retry1").
+  std::string unit_stem(const Unit& unit) const;
+
+  std::optional<std::string> prepare_shard(int shard) override;
+  std::optional<std::string> release_shard(int shard) override;
+  std::vector<ProcessSpec> shard_setup(int shard) override;
+  std::vector<ProcessSpec> shard_teardown(int shard) override;
+  ProcessSpec unit(int shard, const Unit& unit) override;
+
+  const Suite& suite() const { return suite_; }
+  const RunContext& context() const { return context_; }
+
+ private:
+  std::vector<ProcessSpec> commands(const std::vector<CommandSpec>& list, int shard,
+                                    const std::string& log_prefix) const;
+  PlaceholderValues values_for(int shard, const EnvList& env) const;
+  ProcessSpec make_spec(const CommandSpec& command, const EnvList& env,
+                        const PlaceholderValues& values, const std::filesystem::path& cwd,
+                        const std::filesystem::path& log) const;
+  /// Expands each value against the env built so far and appends it.
+  void layer_env(EnvList& env, const EnvList& layer, PlaceholderValues values) const;
+
+  const Suite& suite_;
+  RunContext context_;
+};
+
+/// Sets NAME=VALUE in an EnvList, replacing an earlier NAME.
+void set_env(EnvList& env, const std::string& name, const std::string& value);
+/// The value of NAME, or nullopt.
+std::optional<std::string> get_env(const EnvList& env, std::string_view name);
+/// "NAME=VALUE" strings for ProcessSpec::env.
+std::vector<std::string> to_environ(const EnvList& env);
+/// The current process environment.
+EnvList current_environment();
+
+}  // namespace shardrun

@@ -1,0 +1,111 @@
+#pragma once
+// Reading, normalising and merging JUnit XML (DESIGN §8). pugixml is used only
+// in src/junit/. The merged report is streamed: each input's DOM lives only
+// while that input is being added, so memory is bounded by the largest input.
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace shardrun::junit {
+
+enum class Outcome { kPassed, kFailed, kErrored, kSkipped };
+
+/// One testcase as counted in the report (after rule 3: failure wins over skipped).
+struct CaseSummary {
+  std::string classname;
+  std::string name;
+  double time = 0;  ///< seconds
+  Outcome outcome = Outcome::kPassed;
+};
+
+struct Totals {
+  std::uint64_t tests = 0;
+  std::uint64_t failures = 0;
+  std::uint64_t errors = 0;
+  std::uint64_t skipped = 0;
+  double time = 0;
+};
+
+/// How the suites taken from one input are labelled in the merged report.
+struct SuiteLabel {
+  /// Appended to every suite name taken from this input so names stay
+  /// unique, e.g. "pytest" + " [shard 2, api#3]". Empty: names are made
+  /// unique with " (2)", " (3)" ... only when they collide.
+  std::string suffix;
+  /// <property name= value=> added to each suite (e.g. "shardrun.shard" = "2").
+  std::vector<std::pair<std::string, std::string>> properties;
+};
+
+/// A testcase shardrun makes itself (a unit without {junit}, or with missing
+/// or broken XML, a crash, a timeout ...).
+struct SyntheticCase {
+  std::string classname;
+  std::string name;
+  Outcome outcome = Outcome::kErrored;
+  double time = 0;
+  std::string message;  ///< the message attribute of <failure>/<error>/<skipped>
+  std::string type;     ///< type attribute, e.g. "shardrun.crash"
+  std::string text;     ///< body of <failure>/<error> (e.g. the log tail)
+  std::string system_out;
+};
+
+/// What reading one input produced.
+struct AddResult {
+  bool ok = false;    ///< false: the file was missing/empty/invalid; nothing was added
+  std::string error;  ///< why not ok, e.g. "no such file", "line 3: unexpected end of file"
+  std::vector<CaseSummary> cases;  ///< the testcases added, in document order
+};
+
+/// Streams a merged report: one <testsuites> root with flat <testsuite>
+/// children, counts recomputed from the testcases, text sanitised to XML 1.0.
+class ReportWriter {
+ public:
+  /// `output` is where commit() will put the report; nothing is written there
+  /// before commit(). Throws Error if the temporary body cannot be created.
+  explicit ReportWriter(std::filesystem::path output, std::string report_name = "shardrun");
+  ~ReportWriter();
+  ReportWriter(const ReportWriter&) = delete;
+  ReportWriter& operator=(const ReportWriter&) = delete;
+
+  /// Reads a JUnit file (root <testsuite> or <testsuites>, nested suites
+  /// hoisted) and appends its suites. Suite-level <error>/<failure> become
+  /// real testcases (rule 8).
+  AddResult add_file(const std::filesystem::path& input, const SuiteLabel& label);
+
+  /// Same, from a buffer (for tests and fuzzing).
+  AddResult add_buffer(std::string_view xml, const SuiteLabel& label);
+
+  /// Appends one suite made of synthetic testcases.
+  void add_synthetic_suite(const std::string& suite_name, const SuiteLabel& label,
+                           const std::vector<SyntheticCase>& cases);
+
+  /// Totals over everything added so far.
+  const Totals& totals() const;
+
+  /// Human-readable warnings so far (duplicate classname+name, rule 10).
+  const std::vector<std::string>& warnings() const;
+
+  /// Writes the report to a temporary file beside `output` and renames it
+  /// over `output`. Throws Error (exit 3) on failure; an existing file at
+  /// `output` is then left as it was.
+  void commit();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+/// Makes text safe for XML 1.0 as UTF-8: invalid byte sequences become
+/// "\xNN", forbidden control characters "\x1B"-style visible text.
+std::string sanitize_text(std::string_view text);
+
+/// `shardrun merge -o OUT IN...`: merges arbitrary JUnit files. Inputs that
+/// cannot be read become error testcases. Returns the totals.
+Totals merge_files(const std::vector<std::filesystem::path>& inputs,
+                   const std::filesystem::path& output, std::vector<std::string>* warnings);
+
+}  // namespace shardrun::junit

@@ -1,0 +1,107 @@
+#pragma once
+// What the user sees (DESIGN §6): a live line on a smart terminal, one line
+// per finished unit otherwise, failing units' log tails, the final per-shard
+// summary and balance; and run.json for other tools. No scheduling decisions.
+
+#include <cstdio>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "shardrun/process.hpp"
+#include "shardrun/scheduler.hpp"
+
+namespace shardrun {
+
+/// Everything known about one unit once it has ended (or never ran).
+struct UnitRecord {
+  std::size_t id = 0;
+  std::string label;
+  std::string entry;
+  int shard = -1;  ///< -1: never ran
+  int attempt = 0;
+  std::vector<std::string> tests;
+  std::string command;
+  std::string log;
+  std::string junit;
+  double start = 0;  ///< seconds since the run started
+  double end = 0;
+  ExitStatus status;
+  /// "passed", "failed", "error", "timeout", "interrupted", "not-run"
+  std::string result;
+  int testcases = 0;
+  int failures = 0;  ///< failed + errored testcases
+  int skipped = 0;
+  std::string note;  ///< why, for anything but passed
+};
+
+struct RunSummary {
+  std::string suite;
+  std::string run_id;
+  std::filesystem::path run_dir;
+  std::filesystem::path report;
+  int shards = 0;
+  double elapsed = 0;
+  std::uint64_t tests = 0, failures = 0, errors = 0, skipped = 0;
+  std::vector<ShardReport> shard_reports;
+  std::vector<UnitRecord> units;
+  std::vector<std::string> problems;  ///< infrastructure failures
+  int exit_code = 0;
+};
+
+/// Balance of a run: makespan against max(sum / shards, longest unit).
+struct Balance {
+  double makespan = 0;
+  double sum = 0;
+  double longest = 0;
+  double lower_bound = 0;
+  double ratio = 0;  ///< makespan / lower bound (1.0 is perfect); 0 when nothing ran
+};
+Balance compute_balance(const std::vector<UnitRecord>& units, int shards);
+
+/// "0.3s", "12.0s", "2m05s", "1h02m".
+std::string format_seconds(double seconds);
+/// Shortens `text` to `width` columns by cutting its middle ("ab...yz").
+std::string elide_middle(const std::string& text, std::size_t width);
+/// "[12/40] 3 running, 1 failed, 0:12 elapsed, ~0:30 left".
+std::string format_progress(std::size_t done, std::size_t total, std::size_t running,
+                            std::size_t failed, double elapsed, double remaining);
+/// The last `lines` lines of a file (at most `max_bytes` read from its end).
+std::string read_tail(const std::filesystem::path& file, std::size_t lines,
+                      std::size_t max_bytes = 64 * 1024);
+
+/// Writes run.json (DESIGN §6) atomically.
+void write_run_json(const std::filesystem::path& path, const RunSummary& summary);
+
+class StatusPrinter {
+ public:
+  struct Options {
+    bool smart = false;  ///< live status line (TTY and TERM != dumb)
+    bool color = false;
+    std::size_t tail_lines = 30;  ///< log lines shown for a failing unit
+    std::FILE* out = stdout;
+  };
+  /// Options from the environment: isatty(1), TERM, NO_COLOR, CLICOLOR_FORCE, FORCE_COLOR.
+  static Options detect();
+
+  explicit StatusPrinter(Options options);
+  void set_total(std::size_t units) { total_ = units; }
+  void unit_started(const UnitRecord& unit);
+  void unit_finished(const UnitRecord& unit);
+  void tick(double elapsed, double remaining);
+  /// A line that must stay (a problem, a note).
+  void message(const std::string& text);
+  void summary(const RunSummary& summary);
+
+ private:
+  void print_line(const std::string& line);
+  void redraw();
+  std::string paint(const std::string& text, const char* code) const;
+
+  Options options_;
+  std::size_t total_ = 0, done_ = 0, running_ = 0, failed_ = 0;
+  double elapsed_ = 0, remaining_ = -1;
+  bool line_shown_ = false;
+};
+
+}  // namespace shardrun

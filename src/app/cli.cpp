@@ -1,0 +1,117 @@
+#include "shardrun/cli.hpp"
+
+#include <fmt/format.h>
+
+#include <CLI/CLI.hpp>
+
+#include "shardrun/error.hpp"
+#include "shardrun/suite.hpp"
+
+namespace shardrun {
+
+namespace {
+
+const char* kDescription =
+    "shardrun: run a YAML test suite's commands across N parallel shards, each with its own\n"
+    "environment, and merge every command's JUnit XML into one report.\n\n"
+    "  shardrun [OPTIONS] SUITE.yaml          run a suite\n"
+    "  shardrun merge -o OUT.xml IN.xml...    merge JUnit files into one report\n\n"
+    "Exit status: 0 all passed, 1 a test failed, 2 usage or suite error (nothing ran),\n"
+    "3 infrastructure failure (setup, teardown, resource, report), 130/143 interrupted.";
+
+Millis duration_option(const std::string& text, const char* flag) {
+  std::optional<Millis> d = parse_duration(text);
+  if (!d) throw UsageError(fmt::format("{}: '{}' is not a duration (e.g. 10s, 1m30s)", flag, text));
+  return *d;
+}
+
+}  // namespace
+
+int resolve_workers(const std::optional<std::string>& flag, std::optional<int> suite_workers,
+                    bool suite_auto, int cpus) {
+  cpus = std::max(1, cpus);
+  if (flag) {
+    if (*flag == "auto") return cpus;
+    int n = 0;
+    std::size_t used = 0;
+    try {
+      n = std::stoi(*flag, &used);
+    } catch (const std::exception&) {
+      used = 0;
+    }
+    if (used != flag->size() || n < 1 || n > 1024)
+      throw UsageError(fmt::format(
+          "--workers: '{}' is not a number of workers (1 to 1024, or \"auto\")", *flag));
+    return n;
+  }
+  if (suite_auto) return cpus;
+  if (suite_workers) return *suite_workers;
+  return cpus;
+}
+
+CommandLine parse_command_line(int argc, const char* const* argv) {
+  CommandLine result;
+  Options& o = result.options;
+  CLI::App app(kDescription, "shardrun");
+  app.set_version_flag("--version", fmt::format("shardrun {}", SHARDRUN_VERSION));
+  app.require_subcommand(0, 1);
+  app.fallthrough(false);
+
+  std::string kill_grace = "10s";
+  app.add_option("suite", o.suite, "The suite file (YAML, see README)")->type_name("SUITE");
+  app.add_option("-j,--workers", o.workers,
+                 "Number of shards (worker slots), or \"auto\" for the CPU count; overrides the "
+                 "suite's `workers` (default: CPU count)")
+      ->type_name("N|auto");
+  app.add_option("--junit", o.junit, "Where to write the merged JUnit report")
+      ->type_name("PATH")
+      ->capture_default_str();
+  app.add_option("--runs-dir", o.runs_dir,
+                 "Folder for run directories (default: .shardrun/runs beside the suite)")
+      ->type_name("DIR");
+  app.add_option("--kill-grace", kill_grace,
+                 "Time between SIGTERM and SIGKILL when a unit times out or the run is stopped")
+      ->type_name("DURATION")
+      ->capture_default_str();
+  app.add_option("--max-failures", o.max_failures,
+                 "Stop starting units after this many failed tests (0: never)")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  app.add_option("--keep-runs", o.keep_runs, "Run directories to keep (older ones are pruned)")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  app.add_option("--tail-lines", o.tail_lines, "Log lines printed for a failing unit")
+      ->capture_default_str();
+
+  CLI::App* merge = app.add_subcommand("merge", "Merge JUnit XML files into one report");
+  merge->add_option("-o,--output", o.merge_output, "The merged report")
+      ->required()
+      ->type_name("OUT");
+  merge->add_option("inputs", o.merge_inputs, "JUnit files to merge")->required()->type_name("IN");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp&) {
+    result.print_and_exit = app.help();
+    return result;
+  } catch (const CLI::CallForAllHelp&) {
+    result.print_and_exit = app.help("", CLI::AppFormatMode::All);
+    return result;
+  } catch (const CLI::CallForVersion&) {
+    result.print_and_exit = fmt::format("shardrun {}\n", SHARDRUN_VERSION);
+    return result;
+  } catch (const CLI::ParseError& e) {
+    throw UsageError(fmt::format("{} (see shardrun --help)", e.what()));
+  }
+
+  if (merge->parsed()) {
+    o.command = Options::Command::kMerge;
+    return result;
+  }
+  if (o.suite.empty())
+    throw UsageError("no suite file given (usage: shardrun [OPTIONS] SUITE.yaml)");
+  o.kill_grace = duration_option(kill_grace, "--kill-grace");
+  return result;
+}
+
+}  // namespace shardrun

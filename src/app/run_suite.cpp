@@ -1,0 +1,189 @@
+#include <fmt/chrono.h>
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <csignal>
+#include <ctime>
+#include <thread>
+
+#include "run_listener.hpp"
+#include "shardrun/app.hpp"
+#include "shardrun/error.hpp"
+#include "shardrun/job_builder.hpp"
+#include "shardrun/junit.hpp"
+#include "shardrun/status.hpp"
+
+namespace shardrun {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string make_run_id() {
+  std::time_t now = std::time(nullptr);
+  std::tm local{};
+  localtime_r(&now, &local);
+  return fmt::format("{:%Y%m%d-%H%M%S}-{}", local, getpid());
+}
+
+/// Keeps the newest `keep - 1` run directories so that, with the new one, `keep` remain.
+void prune_runs(const fs::path& runs_dir, int keep) {
+  std::error_code ec;
+  std::vector<fs::path> runs;
+  for (const auto& e : fs::directory_iterator(runs_dir, ec))
+    if (e.is_directory(ec)) runs.push_back(e.path());
+  std::sort(runs.begin(), runs.end());  // run ids start with a sortable time stamp
+  while (static_cast<int>(runs.size()) >= keep && !runs.empty()) {
+    fs::remove_all(runs.front(), ec);
+    runs.erase(runs.begin());
+  }
+}
+
+void make_dirs(const fs::path& dir) {
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) throw Error(fmt::format("cannot create {}: {}", dir.string(), ec.message()));
+}
+
+/// One unit per entry, in file order. Discovery and timing-based order come
+/// with the planner.
+std::deque<Unit> plan_units(const Suite& suite) {
+  std::deque<Unit> units;
+  for (std::size_t i = 0; i < suite.tests.size(); ++i) {
+    const Entry& entry = suite.tests[i];
+    if (entry.discover)
+      throw SuiteError(suite.file.string(), entry.discover->where.line,
+                       entry.discover->where.column,
+                       "'discover' is not supported yet by this version of shardrun");
+    Unit u;
+    u.id = i;
+    u.entry = i;
+    u.label = entry.name;
+    units.push_back(std::move(u));
+  }
+  return units;
+}
+
+void reject_unsupported(const Suite& suite, const std::string& shown_file) {
+  if (!suite.shard.resources.empty()) {
+    const ResourceSpec& r = suite.shard.resources.front();
+    throw SuiteError(shown_file, r.where.line, r.where.column,
+                     fmt::format("resource type '{}' is not supported yet by this version of "
+                                 "shardrun (shard.resources must be empty)",
+                                 r.type));
+  }
+}
+
+}  // namespace
+
+int run_suite(const Options& options, const InterruptSource& interrupts) {
+  Suite suite = load_suite(options.suite);
+  reject_unsupported(suite, options.suite.string());
+  std::deque<Unit> units = plan_units(suite);
+  int cpus = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  int workers = resolve_workers(options.workers, suite.workers, suite.workers_auto, cpus);
+  // Shards beyond the number of units would only be set up and torn down.
+  int shards = std::min<int>(workers, static_cast<int>(units.size()));
+
+  TimePoint run_start = Clock::now();
+  RunContext context;
+  context.run_id = make_run_id();
+  fs::path runs_dir =
+      options.runs_dir ? fs::absolute(*options.runs_dir) : suite.dir / ".shardrun" / "runs";
+  make_dirs(runs_dir);
+  prune_runs(runs_dir, options.keep_runs);
+  context.run_dir = runs_dir / context.run_id;
+  for (const char* sub : {"logs", "junit", "tmp"}) make_dirs(context.run_dir / sub);
+  context.shards = shards;
+  context.base_env = current_environment();
+  context.kill_grace = options.kill_grace;
+
+  JobBuilder jobs(suite, context);
+  fs::path report_path = fs::absolute(options.junit);
+  junit::ReportWriter report(report_path, suite.name);
+  StatusPrinter status(StatusPrinter::Options{StatusPrinter::detect()});
+  RunListener listener(jobs, report, status, run_start);
+  listener.set_plan(units.size(), shards);
+  status.set_total(units.size());
+  status.message(fmt::format("shardrun: {} — {} units on {} shards (run {})", suite.name,
+                             units.size(), shards, context.run_dir.string()));
+
+  std::unique_ptr<CommandRunner> runner = make_real_command_runner();
+  SteadyTimeSource clock;
+  SchedulerResult result;
+  result.started = result.ended = run_start;
+
+  std::vector<ProcessSpec> setup = jobs.global_setup();
+  std::vector<std::string> setup_failures = run_sequence(*runner, setup, true, interrupts.count);
+  if (!setup_failures.empty()) {
+    listener.add_problem("global setup", setup_failures.front());
+    for (const Unit& u : units) listener.on_unit_not_run(u, "not run: global setup failed");
+  } else if (interrupts.count() > 0) {
+    for (const Unit& u : units) listener.on_unit_not_run(u, "interrupted before it started");
+  } else {
+    SchedulerOptions so;
+    so.shards = shards;
+    so.max_failures = options.max_failures;
+    so.interrupts = interrupts.count;
+    Scheduler scheduler(*runner, clock, jobs, listener, so);
+    result = scheduler.run(std::move(units));
+  }
+  // Global teardown always runs, after every shard is torn down.
+  for (const std::string& f :
+       run_sequence(*runner, jobs.global_teardown(), false, interrupts.count))
+    listener.add_problem("global teardown", f);
+
+  RunSummary summary;
+  summary.suite = suite.name;
+  summary.run_id = context.run_id;
+  summary.run_dir = context.run_dir;
+  summary.report = options.junit;
+  summary.shards = shards;
+  summary.shard_reports = result.shards;
+  bool report_written = true;
+  try {
+    report.commit();
+  } catch (const Error& e) {
+    report_written = false;
+    summary.problems.push_back(fmt::format("report: {}", e.what()));
+  }
+  for (const std::string& w : report.warnings()) status.message("shardrun: warning: " + w);
+  const junit::Totals& totals = report.totals();
+  summary.tests = totals.tests;
+  summary.failures = totals.failures;
+  summary.errors = totals.errors;
+  summary.skipped = totals.skipped;
+  for (const std::string& p : listener.problems()) summary.problems.push_back(p);
+  summary.units = std::move(listener.units());
+  summary.elapsed = std::chrono::duration<double>(Clock::now() - run_start).count();
+
+  int code = 0;
+  if (interrupts.count() > 0) {
+    code = interrupts.last_signal() == SIGTERM ? 143 : 130;
+  } else if (!summary.problems.empty() || !report_written) {
+    code = static_cast<int>(ExitCode::kInfra);
+  } else if (totals.failures + totals.errors > 0 || result.stopped_by_failures) {
+    code = static_cast<int>(ExitCode::kTestsFailed);
+  }
+  summary.exit_code = code;
+  try {
+    write_run_json(context.run_dir / "run.json", summary);
+  } catch (const Error& e) {
+    status.message(fmt::format("shardrun: warning: {}", e.what()));
+  }
+  status.summary(summary);
+  return code;
+}
+
+int run_merge(const Options& options) {
+  std::vector<std::string> warnings;
+  junit::Totals totals = junit::merge_files(options.merge_inputs, options.merge_output, &warnings);
+  for (const std::string& w : warnings) fmt::print(stderr, "shardrun: warning: {}\n", w);
+  fmt::print("merged {} files into {}: {} tests, {} failures, {} errors, {} skipped\n",
+             options.merge_inputs.size(), options.merge_output.string(), totals.tests,
+             totals.failures, totals.errors, totals.skipped);
+  return 0;
+}
+
+}  // namespace shardrun

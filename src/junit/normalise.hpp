@@ -1,0 +1,37 @@
+#pragma once
+// Turning a parsed JUnit DOM (or synthetic cases) into flat, recounted,
+// sanitised <testsuite> elements streamed into the report body
+// (DESIGN §8 rules 1-7).
+
+#include <string>
+#include <vector>
+
+#include <pugixml.hpp>
+
+#include "report_state.hpp"
+#include "shardrun/junit.hpp"
+
+namespace shardrun::junit::detail {
+
+/// Name of the testcase that holds a suite's suite-level <error>/<failure> elements.
+inline constexpr const char* kSuiteLevelCase = "<suite-level error>";
+/// Name of the testcase added when a suite declares errors="N" but shows none.
+inline constexpr const char* kDeclaredErrorsCase = "<declared errors>";
+
+/// Writes every <testsuite> of `doc` (top-level <testsuite>/<testsuites>
+/// elements, nested suites hoisted, walked with an explicit stack) into
+/// `report`, and appends the testcases written to `cases` in document order.
+///
+/// Hoisting: each <testsuite> keeps only its direct testcases; a suite left
+/// without testcases is dropped if it had nested suites, and kept (empty)
+/// otherwise. A <testsuites> element with direct testcases is written as a
+/// suite too. Nested suites keep their own name (made unique if needed).
+void write_document(const pugi::xml_document& doc, const SuiteLabel& label, ReportState& report,
+                    std::vector<CaseSummary>& cases);
+
+/// Writes one suite of synthetic testcases.
+void write_synthetic_suite(const std::string& suite_name, const SuiteLabel& label,
+                           const std::vector<SyntheticCase>& synthetic, ReportState& report,
+                           std::vector<CaseSummary>& cases);
+
+}  // namespace shardrun::junit::detail

@@ -1,0 +1,431 @@
+// The CommandRunner that starts real processes: the only file that uses
+// Boost.Process, used the one way shared/notes/boost-process-1.74.md found
+// to work in 1.74. One thread runs one io_context and does every spawn;
+// exits arrive through on_exit and their bookkeeping is posted; timeouts and
+// interrupts signal the child's whole process group.
+//
+// Threads: start/wait/stop_all/running are called from one (main) thread.
+// Everything that touches Boost.Process, the timers or `children_` runs on
+// the io thread. The two meet only in start(), which waits for its posted
+// spawn, and in the mutex-protected completion queue.
+
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <condition_variable>
+#include <deque>
+#include <filesystem>
+#include <future>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/process/args.hpp>
+#include <boost/process/async.hpp>
+#include <boost/process/child.hpp>
+#include <boost/process/env.hpp>
+#include <boost/process/environment.hpp>
+#include <boost/process/exe.hpp>
+#include <boost/process/io.hpp>
+#include <boost/process/posix.hpp>
+
+#include <fmt/format.h>
+
+#include "child_setup.hpp"
+#include "path_lookup.hpp"
+#include "shardrun/command_runner.hpp"
+
+namespace shardrun {
+
+namespace {
+
+namespace asio = boost::asio;
+namespace bp = boost::process;
+
+// A file descriptor, closed when it goes out of scope.
+class UniqueFd {
+ public:
+  explicit UniqueFd(int fd = -1) : fd_(fd) {}
+  ~UniqueFd() {
+    if (fd_ != -1) ::close(fd_);
+  }
+  UniqueFd(const UniqueFd&) = delete;
+  UniqueFd& operator=(const UniqueFd&) = delete;
+  int get() const { return fd_; }
+
+ private:
+  int fd_;
+};
+
+std::string errno_text(int error) {
+  return std::system_category().message(error);
+}
+
+std::string cannot_run(const std::string& program, int error) {
+  return fmt::format("cannot run '{}': {}", program, errno_text(error));
+}
+
+// The unit's log, truncated, for the child's stdout and stderr. Moved above
+// 2 if need be: dup2 onto 1 and 2 must clear close-on-exec, and dup2 of a
+// descriptor onto itself would not.
+int open_log(const std::filesystem::path& path, std::error_code& error) {
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd != -1 && fd <= 2) {
+    int moved = ::fcntl(fd, F_DUPFD_CLOEXEC, 3);
+    ::close(fd);
+    fd = moved;
+  }
+  if (fd == -1) error = std::error_code(errno, std::system_category());
+  return fd;
+}
+
+void write_all(int fd, std::string_view text) {
+  while (!text.empty()) {
+    ssize_t written = ::write(fd, text.data(), text.size());
+    if (written == -1) {
+      if (errno == EINTR) continue;
+      return;  // the log is only a courtesy here; the Completion says it all
+    }
+    text.remove_prefix(static_cast<std::size_t>(written));
+  }
+}
+
+// spec.env is the child's whole environment: start from an empty one.
+bp::environment make_environment(const std::vector<std::string>& entries) {
+  bp::environment env;
+  for (const std::string& entry : entries) {
+    std::size_t equals = entry.find('=');
+    if (equals == std::string::npos || equals == 0) continue;  // not NAME=VALUE
+    env[entry.substr(0, equals)] = entry.substr(equals + 1);
+  }
+  return env;
+}
+
+// asio installs its SIGCHLD handler without SA_RESTART. SIGCHLD is aimed at
+// the io thread (it forked), but when that thread already has a signal
+// pending the kernel hands it to any thread that does not block it, whose
+// slow system calls (terminal and pipe writes) would then fail with EINTR.
+// Only the flag changes; the handler stays asio's.
+void make_sigchld_restartable() {
+  struct sigaction current {};
+  if (::sigaction(SIGCHLD, nullptr, &current) != 0) return;
+  if (current.sa_handler == SIG_DFL || current.sa_handler == SIG_IGN) return;
+  if ((current.sa_flags & SA_RESTART) != 0) return;
+  current.sa_flags |= SA_RESTART;
+  ::sigaction(SIGCHLD, &current, nullptr);
+}
+
+// One child that has been started and not yet reaped. Lives on the io thread.
+struct Child {
+  explicit Child(asio::io_context& io) : deadline(io), grace(io) {}
+
+  bp::child process;
+  pid_t pgid = 0;  // its own group: setpgid(0, 0) in ChildSetup
+  TimePoint started;
+  Millis kill_grace{0};
+  asio::steady_timer deadline;  // spec.timeout
+  asio::steady_timer grace;     // from SIGTERM to SIGKILL
+  bool stopping = false;        // a signal has been sent to stop it
+  bool timed_out = false;
+  bool interrupted = false;
+};
+
+class RealCommandRunner final : public CommandRunner {
+ public:
+  RealCommandRunner() : work_(asio::make_work_guard(io_)) {
+    // The io thread starts with the signals an application handles blocked,
+    // so that they always reach the application's own threads; it unblocks
+    // SIGCHLD itself, which asio's handler needs.
+    sigset_t blocked;
+    sigset_t previous;
+    sigemptyset(&blocked);
+    for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGQUIT}) sigaddset(&blocked, sig);
+    pthread_sigmask(SIG_BLOCK, &blocked, &previous);
+    try {
+      thread_ = std::thread([this] { run_io(); });
+    } catch (...) {
+      pthread_sigmask(SIG_SETMASK, &previous, nullptr);
+      throw;
+    }
+    pthread_sigmask(SIG_SETMASK, &previous, nullptr);
+  }
+
+  ~RealCommandRunner() override {
+    // Kill what still runs and wait until all of it has been reaped: no
+    // zombies, and no child outliving the runner.
+    std::promise<void> all_exited;
+    std::future<void> done = all_exited.get_future();
+    asio::post(io_, [this, &all_exited] {
+      for (auto& [id, child] : children_) {
+        child->interrupted = true;
+        signal_group(*child, id, /*immediate=*/true);
+      }
+      if (children_.empty()) {
+        all_exited.set_value();
+      } else {
+        all_exited_ = &all_exited;
+      }
+    });
+    done.wait();
+    work_.reset();
+    io_.stop();
+    thread_.join();
+  }
+
+  std::uint64_t start(const ProcessSpec& spec) override {
+    const std::uint64_t id = next_id_++;
+    std::promise<void> spawned;
+    std::future<void> done = spawned.get_future();
+    asio::post(io_, [this, id, &spec, &spawned] {
+      spawn(id, spec);
+      spawned.set_value();
+    });
+    done.wait();
+    ++started_;
+    return id;
+  }
+
+  std::optional<Completion> wait(Millis max_wait) override {
+    std::unique_lock<std::mutex> lock(mutex_);
+    if (!ready_.wait_for(lock, max_wait, [this] { return !completions_.empty(); })) {
+      return std::nullopt;
+    }
+    Completion completion = std::move(completions_.front());
+    completions_.pop_front();
+    ++returned_;
+    return completion;
+  }
+
+  void stop_all(bool immediate) override {
+    asio::post(io_, [this, immediate] {
+      for (auto& [id, child] : children_) {
+        child->interrupted = true;
+        signal_group(*child, id, immediate);
+      }
+    });
+  }
+
+  void stop(std::uint64_t id, bool immediate) override {
+    asio::post(io_, [this, id, immediate] {
+      Child* child = find_child(id);
+      if (child == nullptr) return;
+      child->interrupted = true;
+      signal_group(*child, id, immediate);
+    });
+  }
+
+  std::size_t running() const override { return started_ - returned_; }
+
+ private:
+  void run_io() {
+    sigset_t chld;
+    sigemptyset(&chld);
+    sigaddset(&chld, SIGCHLD);
+    pthread_sigmask(SIG_UNBLOCK, &chld, nullptr);
+    io_.run();
+  }
+
+  // io thread. Never throws: whatever goes wrong becomes a kSpawnFailed
+  // completion.
+  void spawn(std::uint64_t id, const ProcessSpec& spec) {
+    const TimePoint started = Clock::now();
+    std::optional<std::string> failure;
+    try {
+      failure = try_spawn(id, spec, started);
+    } catch (const std::exception& e) {
+      failure = fmt::format("cannot run '{}': {}", spec.argv.empty() ? "" : spec.argv[0], e.what());
+    }
+    if (!failure) return;
+    Completion completion;
+    completion.id = id;
+    completion.status.kind = ExitStatus::Kind::kSpawnFailed;
+    completion.status.error = *failure;
+    completion.started = started;
+    completion.ended = Clock::now();
+    deliver(std::move(completion));
+  }
+
+  // Starts the child and registers it; or returns why it could not be
+  // started, after writing that into the unit's log when there is one.
+  std::optional<std::string> try_spawn(std::uint64_t id, const ProcessSpec& spec,
+                                       TimePoint started) {
+    std::error_code error;
+    UniqueFd log(open_log(spec.log, error));
+    if (error) {
+      return fmt::format("cannot open log file '{}': {}", spec.log.string(), error.message());
+    }
+    auto fail = [&](std::string message) {
+      write_all(log.get(), "shardrun: " + message + "\n");
+      return message;
+    };
+    if (spec.argv.empty()) return fail("empty command");
+
+    const std::string& name = spec.argv[0];
+    const std::filesystem::path program =
+        runner_detail::find_program(name, spec.env, spec.cwd, error);
+    if (error) return fail(cannot_run(name, error.value()));
+    runner_detail::SetupReport report;
+    if (report.error()) return fail(cannot_run(name, report.error().value()));
+
+    runner_detail::ChildSetup setup(spec.cwd.empty() ? nullptr : spec.cwd.c_str(),
+                                    report.write_fd());
+    bp::child process(
+        setup, bp::exe = program.string(),
+        bp::args = std::vector<std::string>(spec.argv.begin() + 1, spec.argv.end()),
+        make_environment(spec.env), bp::std_in < bp::null, bp::posix::fd.bind(1, log.get()),
+        bp::posix::fd.bind(2, log.get()), io_,
+        bp::on_exit = [this, id](int, const std::error_code& ec) { on_exit(id, ec); }, error);
+    if (error) {
+      if (std::optional<runner_detail::SetupFailure> step = report.read()) {
+        if (step->step == runner_detail::SetupStep::kChdir) {
+          return fail(fmt::format("cannot change directory to '{}': {}", spec.cwd.string(),
+                                  errno_text(step->error)));
+        }
+        return fail(fmt::format("cannot run '{}': setpgid: {}", name, errno_text(step->error)));
+      }
+      return fail(cannot_run(name, error.value()));
+    }
+    make_sigchld_restartable();
+
+    auto child = std::make_unique<Child>(io_);
+    child->pgid = process.id();
+    child->process = std::move(process);
+    child->started = started;
+    child->kill_grace = spec.kill_grace;
+    if (spec.timeout) arm_deadline(id, *child, *spec.timeout);
+    children_.emplace(id, std::move(child));
+    return std::nullopt;
+  }
+
+  // io thread, called by Boost's SIGCHLD service, and not always later: when
+  // the child has already exited by the time Boost registers it, this runs
+  // inside the bp::child constructor, before try_spawn has recorded it. So
+  // it only posts; spawning from in here would also be a use-after-free in
+  // 1.74's service.
+  void on_exit(std::uint64_t id, const std::error_code& ec) {
+    asio::post(io_, [this, id, ec, ended = Clock::now()] { finish(id, ec, ended); });
+  }
+
+  void finish(std::uint64_t id, const std::error_code& ec, TimePoint ended) {
+    auto it = children_.find(id);
+    if (it == children_.end()) return;
+    Child& child = *it->second;
+
+    Completion completion;
+    completion.id = id;
+    if (ec) {
+      completion.status.code = 255;
+      completion.status.error = "lost track of the child: " + ec.message();
+    } else {
+      // Not exit_code(): it cannot tell `exit 9` from SIGKILL.
+      completion.status = decode_wait_status(child.process.native_exit_code());
+    }
+    completion.status.timed_out = child.timed_out;
+    completion.status.interrupted = child.interrupted;
+    completion.started = child.started;
+    completion.ended = ended;
+
+    // Whatever the command left running in its group would outlive it (and
+    // keep its log open); sweep it before anything else is started.
+    ::killpg(child.pgid, SIGKILL);
+    child.deadline.cancel();
+    child.grace.cancel();
+    child.process.detach();
+    children_.erase(it);
+    deliver(std::move(completion));
+
+    if (all_exited_ != nullptr && children_.empty()) {
+      all_exited_->set_value();
+      all_exited_ = nullptr;
+    }
+  }
+
+  void arm_deadline(std::uint64_t id, Child& child, Millis timeout) {
+    child.deadline.expires_after(timeout);
+    child.deadline.async_wait([this, id](const boost::system::error_code& ec) {
+      if (ec) return;  // cancelled: it ended in time
+      Child* child = find_child(id);
+      // Already being stopped by stop_all: that stays the reason.
+      if (child == nullptr || child->stopping) return;
+      child->timed_out = true;
+      signal_group(*child, id, /*immediate=*/false);
+    });
+  }
+
+  // SIGTERM to the group, then SIGKILL after kill_grace; or SIGKILL now,
+  // which also cuts short a grace period already running. Between the
+  // child's exit and finish() this may signal a group whose leader is
+  // already reaped: what is left in it is fair game, and Linux does not
+  // reuse the id while the group has members.
+  void signal_group(Child& child, std::uint64_t id, bool immediate) {
+    if (immediate) {
+      child.stopping = true;
+      child.grace.cancel();
+      ::killpg(child.pgid, SIGKILL);
+      return;
+    }
+    if (child.stopping) return;  // SIGTERM sent, the grace timer runs
+    child.stopping = true;
+    ::killpg(child.pgid, SIGTERM);
+    ::killpg(child.pgid, SIGCONT);  // a stopped process acts on SIGTERM only once continued
+    child.grace.expires_after(child.kill_grace);
+    child.grace.async_wait([this, id](const boost::system::error_code& ec) {
+      if (ec) return;
+      if (Child* child = find_child(id)) ::killpg(child->pgid, SIGKILL);
+    });
+  }
+
+  Child* find_child(std::uint64_t id) {
+    auto it = children_.find(id);
+    if (it == children_.end()) return nullptr;
+    return it->second.get();
+  }
+
+  // Any thread.
+  void deliver(Completion completion) {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      completions_.push_back(std::move(completion));
+    }
+    ready_.notify_one();
+  }
+
+  // Declaration order matters: the io thread (last) starts once everything
+  // else exists, and the children's timers go before the io_context.
+  asio::io_context io_;
+  asio::executor_work_guard<asio::io_context::executor_type> work_;
+
+  // io thread only.
+  std::map<std::uint64_t, std::unique_ptr<Child>> children_;
+  std::promise<void>* all_exited_ = nullptr;  // set by the destructor
+
+  // Shared: the io thread delivers, the main thread waits.
+  std::mutex mutex_;
+  std::condition_variable ready_;
+  std::deque<Completion> completions_;
+
+  // Main thread only.
+  std::uint64_t next_id_ = 1;
+  std::size_t started_ = 0;
+  std::size_t returned_ = 0;
+
+  std::thread thread_;
+};
+
+}  // namespace
+
+std::unique_ptr<CommandRunner> make_real_command_runner() {
+  return std::make_unique<RealCommandRunner>();
+}
+
+}  // namespace shardrun

@@ -1,0 +1,155 @@
+// Terminal output, after ninja's LinePrinter/StatusPrinter: a smart terminal
+// gets one live line redrawn in place; anything else (CI logs) one line per
+// finished unit, so logs stay readable.
+#include <fmt/format.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <cstring>
+
+#include "shardrun/status.hpp"
+
+namespace shardrun {
+
+namespace {
+const char* kRed = "31";
+const char* kGreen = "32";
+const char* kYellow = "33";
+const char* kBold = "1";
+
+bool env_set(const char* name) {
+  const char* v = std::getenv(name);
+  return v && *v && std::strcmp(v, "0") != 0;
+}
+
+std::size_t terminal_width(std::FILE* out) {
+  struct winsize ws {};
+  if (ioctl(fileno(out), TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0) return ws.ws_col;
+  return 80;
+}
+
+const char* result_color(const std::string& result) {
+  if (result == "passed") return kGreen;
+  if (result == "not-run" || result == "interrupted") return kYellow;
+  return kRed;
+}
+}  // namespace
+
+StatusPrinter::Options StatusPrinter::detect() {
+  Options o;
+  const char* term = std::getenv("TERM");
+  bool tty = isatty(STDOUT_FILENO) == 1;
+  o.smart = tty && term && std::strcmp(term, "dumb") != 0;
+  o.color = o.smart;
+  if (env_set("CLICOLOR_FORCE") || env_set("FORCE_COLOR")) o.color = true;
+  if (std::getenv("NO_COLOR") && *std::getenv("NO_COLOR")) o.color = false;
+  return o;
+}
+
+StatusPrinter::StatusPrinter(Options options) : options_(options) {}
+
+std::string StatusPrinter::paint(const std::string& text, const char* code) const {
+  if (!options_.color) return text;
+  return fmt::format("\x1b[{}m{}\x1b[0m", code, text);
+}
+
+void StatusPrinter::print_line(const std::string& line) {
+  if (options_.smart && line_shown_) std::fputs("\r\x1b[K", options_.out);
+  std::fputs(line.c_str(), options_.out);
+  std::fputc('\n', options_.out);
+  line_shown_ = false;
+  if (options_.smart) redraw();
+  std::fflush(options_.out);
+}
+
+void StatusPrinter::redraw() {
+  if (!options_.smart) return;
+  std::string line = format_progress(done_, total_, running_, failed_, elapsed_, remaining_);
+  line = elide_middle(line, terminal_width(options_.out) - 1);
+  std::fputs("\r\x1b[K", options_.out);
+  std::fputs(line.c_str(), options_.out);
+  line_shown_ = true;
+  std::fflush(options_.out);
+}
+
+void StatusPrinter::unit_started(const UnitRecord&) {
+  ++running_;
+  redraw();
+}
+
+void StatusPrinter::unit_finished(const UnitRecord& unit) {
+  if (running_ > 0 && unit.shard >= 0) --running_;
+  ++done_;
+  bool failed = unit.result != "passed";
+  if (failed && unit.result != "not-run") ++failed_;
+  std::string verdict = unit.result == "passed"    ? "PASS"
+                        : unit.result == "not-run" ? "SKIP"
+                                                   : "FAIL";
+  std::string where = unit.shard >= 0 ? fmt::format("shard {}, {}", unit.shard,
+                                                    format_seconds(unit.end - unit.start))
+                                      : "not run";
+  std::string counts = unit.testcases > 0 ? fmt::format(", {} tests", unit.testcases) : "";
+  std::string line =
+      fmt::format("[{}/{}] {} {} ({}{})", done_, total_, paint(verdict, result_color(unit.result)),
+                  unit.label, where, counts);
+  if (failed && !unit.note.empty()) line += ": " + unit.note;
+  // In smart mode passing units only move the live line; in dumb mode every
+  // unit gets its line.
+  if (!options_.smart || failed) print_line(line);
+  if (failed && unit.shard >= 0 && options_.tail_lines > 0) {
+    std::string tail = read_tail(unit.log, options_.tail_lines);
+    print_line(paint(fmt::format("FAILED: {} (log {})", unit.label, unit.log), kBold));
+    if (!tail.empty()) print_line(tail);
+  }
+  redraw();
+}
+
+void StatusPrinter::tick(double elapsed, double remaining) {
+  elapsed_ = elapsed;
+  remaining_ = remaining;
+  redraw();
+}
+
+void StatusPrinter::message(const std::string& text) {
+  print_line(text);
+}
+
+void StatusPrinter::summary(const RunSummary& s) {
+  if (options_.smart && line_shown_) {
+    std::fputs("\r\x1b[K", options_.out);
+    line_shown_ = false;
+  }
+  options_.smart = false;  // the summary is plain lines
+  std::vector<int> units(s.shards, 0), tests(s.shards, 0), failures(s.shards, 0);
+  for (const UnitRecord& u : s.units) {
+    if (u.shard < 0 || u.shard >= s.shards) continue;
+    units[u.shard] += 1;
+    tests[u.shard] += u.testcases;
+    failures[u.shard] += u.failures;
+  }
+  print_line("");
+  print_line(fmt::format("{:>5}  {:>5}  {:>6}  {:>6}  {:>8}  {}", "shard", "units", "tests",
+                         "failed", "busy", ""));
+  for (int i = 0; i < s.shards; ++i) {
+    double busy =
+        i < static_cast<int>(s.shard_reports.size()) ? s.shard_reports[i].busy_seconds : 0;
+    bool problem = i < static_cast<int>(s.shard_reports.size()) && s.shard_reports[i].problem;
+    print_line(fmt::format("{:>5}  {:>5}  {:>6}  {:>6}  {:>8}  {}", i, units[i], tests[i],
+                           failures[i], format_seconds(busy), problem ? "(shard problem)" : ""));
+  }
+  Balance b = compute_balance(s.units, s.shards);
+  if (b.lower_bound > 0)
+    print_line(fmt::format(
+        "balance: makespan {} vs lower bound {} = max(sum {} / {} shards, longest {}): {:.2f}",
+        format_seconds(b.makespan), format_seconds(b.lower_bound), format_seconds(b.sum), s.shards,
+        format_seconds(b.longest), b.ratio));
+  for (const std::string& p : s.problems) print_line(paint("problem: " + p, kRed));
+  bool ok = s.failures == 0 && s.errors == 0 && s.exit_code == 0;
+  print_line(fmt::format("{}: {} tests, {} failed, {} errors, {} skipped in {} ({} shards)",
+                         paint(ok ? "PASSED" : "FAILED", ok ? kGreen : kRed), s.tests, s.failures,
+                         s.errors, s.skipped, format_seconds(s.elapsed), s.shards));
+  print_line(fmt::format("report: {}  run: {}", s.report.string(), s.run_dir.string()));
+}
+
+}  // namespace shardrun

@@ -1,0 +1,68 @@
+"""Integration tests run the built binary on suites under fixtures/.
+
+SHARDRUN_BIN names the binary (default: build/shardrun), so the same tests
+run against the sanitizer build too.
+"""
+import os
+import pathlib
+import subprocess
+import time
+import xml.etree.ElementTree as ET
+
+import pytest
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+FIXTURES = ROOT / "fixtures"
+BIN = pathlib.Path(os.environ.get("SHARDRUN_BIN", ROOT / "build" / "shardrun")).resolve()
+
+
+class Result:
+    def __init__(self, proc, seconds, report, runs_dir):
+        self.code = proc.returncode
+        self.out = proc.stdout
+        self.err = proc.stderr
+        self.seconds = seconds
+        self.report = report
+        self.runs_dir = runs_dir
+
+    def xml(self):
+        return ET.parse(self.report).getroot()
+
+    def run_dir(self):
+        runs = sorted(p for p in self.runs_dir.iterdir() if p.is_dir())
+        assert runs, "no run directory was created"
+        return runs[-1]
+
+    def __repr__(self):
+        return f"<exit {self.code}\nstdout:\n{self.out}\nstderr:\n{self.err}>"
+
+
+@pytest.fixture
+def shardrun(tmp_path):
+    """Runs build/shardrun with a private report path and runs dir."""
+
+    def run(*args, timeout=120, env=None, report=None, extra_env=None):
+        report = pathlib.Path(report) if report else tmp_path / "report.xml"
+        runs_dir = tmp_path / "runs"
+        full_env = dict(os.environ if env is None else env)
+        full_env.update(extra_env or {})
+        cmd = [str(BIN), "--junit", str(report), "--runs-dir", str(runs_dir), *map(str, args)]
+        start = time.monotonic()
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=full_env)
+        return Result(proc, time.monotonic() - start, report, runs_dir)
+
+    return run
+
+
+def totals(root):
+    """Counts recomputed from the testcases of a merged report."""
+    counts = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
+    for case in root.iter("testcase"):
+        counts["tests"] += 1
+        if case.find("error") is not None:
+            counts["errors"] += 1
+        elif case.find("failure") is not None:
+            counts["failures"] += 1
+        elif case.find("skipped") is not None:
+            counts["skipped"] += 1
+    return counts
