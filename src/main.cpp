@@ -42,7 +42,7 @@ int main(int argc, char** argv) {
       return 0;
     }
     if (cl.options.command == Options::Command::kMerge) return run_merge(cl.options);
-    install_signal_handlers();
+    install_signal_handlers();  // also for `plan`: discovery runs commands
     InterruptSource interrupts;
     interrupts.count = [] { return static_cast<int>(g_interrupts); };
     interrupts.last_signal = [] { return static_cast<int>(g_last_signal); };

@@ -2,6 +2,7 @@
 // argv -> Options (CLI11 only here). No YAML, no processes.
 
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -11,7 +12,7 @@
 namespace shardrun {
 
 struct Options {
-  enum class Command { kRun, kMerge };
+  enum class Command { kRun, kMerge, kPlan };
   Command command = Command::kRun;
 
   // run
@@ -23,6 +24,15 @@ struct Options {
   int max_failures = 0;
   int keep_runs = 20;
   std::size_t tail_lines = 30;
+  std::optional<std::filesystem::path>
+      timings;           ///< default: .shardrun/timings.json beside the suite
+  bool dry_run = false;  ///< run: plan only (same as `shardrun plan`)
+  bool json = false;     ///< plan: machine-readable output
+  /// CI-node split, 0-based; from the flags or the CI's variables.
+  std::optional<int> shard_index;
+  std::optional<int> shard_count;
+  std::optional<std::filesystem::path> plan_out;
+  std::optional<std::filesystem::path> plan_in;
 
   // merge
   std::filesystem::path merge_output;
@@ -38,6 +48,13 @@ struct CommandLine {
 
 /// Throws UsageError (exit 2) for a bad command line.
 CommandLine parse_command_line(int argc, const char* const* argv);
+
+/// A CI node split from the environment: CI_NODE_INDEX/CI_NODE_TOTAL (GitLab,
+/// 1-based), CIRCLE_NODE_INDEX/CIRCLE_NODE_TOTAL and BUILDKITE_PARALLEL_JOB/
+/// BUILDKITE_PARALLEL_JOB_COUNT (0-based). Returns {index (0-based), count}.
+/// Throws UsageError for values that are not numbers or out of range.
+std::optional<std::pair<int, int>> detect_ci_node(
+    const std::function<std::optional<std::string>(const char*)>& getenv);
 
 /// Workers from --workers, else the suite's `workers`, else the CPU count.
 /// Throws UsageError for a bad value.

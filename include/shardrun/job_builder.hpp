@@ -29,6 +29,10 @@ class JobBuilder final : public JobSource {
   std::vector<ProcessSpec> global_setup() const;
   std::vector<ProcessSpec> global_teardown() const;
 
+  /// An entry's discover command: once per run, with the global environment,
+  /// in the entry's cwd.
+  ProcessSpec discover(std::size_t entry) const;
+
   /// The full environment of a shard's commands (before entry env).
   EnvList shard_env(int shard) const;
 

@@ -16,8 +16,8 @@ namespace shardrun {
 struct PlanEntry {
   std::size_t entry = 0;  ///< index into Suite::tests
   std::string name;
-  bool discovered = false;        ///< has a discover command
-  std::vector<std::string> ids;   ///< its test ids (when discovered)
+  bool discovered = false;       ///< has a discover command
+  std::vector<std::string> ids;  ///< its test ids (when discovered)
 };
 
 struct PlanOptions {
@@ -37,10 +37,10 @@ std::vector<Unit> make_plan(const std::vector<PlanEntry>& entries, const Timings
 /// What the dynamic queue would do with these units on `shards` shards if
 /// every unit took its predicted time.
 struct Simulation {
-  std::vector<int> shard;      ///< per unit (same order as the input)
-  std::vector<double> start;   ///< per unit, seconds
+  std::vector<int> shard;     ///< per unit (same order as the input)
+  std::vector<double> start;  ///< per unit, seconds
   double makespan = 0;
-  double lower_bound = 0;      ///< max(sum / shards, longest)
+  double lower_bound = 0;  ///< max(sum / shards, longest)
   double ratio() const { return lower_bound > 0 ? makespan / lower_bound : 1.0; }
 };
 Simulation simulate(const std::vector<Unit>& units, int shards);

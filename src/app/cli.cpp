@@ -15,6 +15,7 @@ const char* kDescription =
     "shardrun: run a YAML test suite's commands across N parallel shards, each with its own\n"
     "environment, and merge every command's JUnit XML into one report.\n\n"
     "  shardrun [OPTIONS] SUITE.yaml          run a suite\n"
+    "  shardrun plan [OPTIONS] SUITE.yaml     show the plan (units, shards, predicted times)\n"
     "  shardrun merge -o OUT.xml IN.xml...    merge JUnit files into one report\n\n"
     "Exit status: 0 all passed, 1 a test failed, 2 usage or suite error (nothing ran),\n"
     "3 infrastructure failure (setup, teardown, resource, report), 130/143 interrupted.";
@@ -26,6 +27,37 @@ Millis duration_option(const std::string& text, const char* flag) {
 }
 
 }  // namespace
+
+std::optional<std::pair<int, int>> detect_ci_node(
+    const std::function<std::optional<std::string>(const char*)>& getenv) {
+  struct Source {
+    const char* index;
+    const char* total;
+    int base;
+  };
+  for (Source s : {Source{"CI_NODE_INDEX", "CI_NODE_TOTAL", 1},
+                   Source{"CIRCLE_NODE_INDEX", "CIRCLE_NODE_TOTAL", 0},
+                   Source{"BUILDKITE_PARALLEL_JOB", "BUILDKITE_PARALLEL_JOB_COUNT", 0}}) {
+    std::optional<std::string> index = getenv(s.index);
+    std::optional<std::string> total = getenv(s.total);
+    if (!index || !total || index->empty() || total->empty()) continue;
+    int i = 0, n = 0;
+    try {
+      std::size_t used_i = 0, used_n = 0;
+      i = std::stoi(*index, &used_i) - s.base;
+      n = std::stoi(*total, &used_n);
+      if (used_i != index->size() || used_n != total->size()) throw std::invalid_argument("");
+    } catch (const std::exception&) {
+      throw UsageError(
+          fmt::format("{}={} / {}={} are not numbers", s.index, *index, s.total, *total));
+    }
+    if (n < 1 || i < 0 || i >= n)
+      throw UsageError(
+          fmt::format("{}={} is out of range for {}={}", s.index, *index, s.total, *total));
+    return std::pair{i, n};
+  }
+  return std::nullopt;
+}
 
 int resolve_workers(const std::optional<std::string>& flag, std::optional<int> suite_workers,
                     bool suite_auto, int cpus) {
@@ -81,7 +113,31 @@ CommandLine parse_command_line(int argc, const char* const* argv) {
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
   app.add_option("--tail-lines", o.tail_lines, "Log lines printed for a failing unit")
+      ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
+
+  app.add_option("--timings", o.timings,
+                 "Timing history file (default: .shardrun/timings.json beside the suite)")
+      ->type_name("PATH");
+  app.add_flag("--dry-run", o.dry_run, "Discover and plan, print the plan, run nothing");
+  app.add_option("--shard-index", o.shard_index,
+                 "This CI machine's part, 0-based (default: from CI_NODE_INDEX, CIRCLE_NODE_INDEX, "
+                 "BUILDKITE_PARALLEL_JOB)")
+      ->type_name("I");
+  app.add_option("--shard-count", o.shard_count, "Number of CI machines sharing the suite")
+      ->type_name("M");
+  app.add_option("--plan-out", o.plan_out, "Write the units of this run to FILE (JSON)")
+      ->type_name("FILE");
+  app.add_option("--plan-in", o.plan_in,
+                 "Run exactly the units in FILE (from --plan-out), e.g. on a retried CI node")
+      ->type_name("FILE");
+
+  CLI::App* plan = app.add_subcommand(
+      "plan", "Discover and plan without running: units, predicted shards and makespan");
+  plan->add_option("suite", o.suite, "The suite file")->required()->type_name("SUITE");
+  plan->add_option("-j,--workers", o.workers, "Number of shards, or \"auto\"")->type_name("N|auto");
+  plan->add_option("--timings", o.timings, "Timing history file")->type_name("PATH");
+  plan->add_flag("--json", o.json, "Print the plan as JSON");
 
   CLI::App* merge = app.add_subcommand("merge", "Merge JUnit XML files into one report");
   merge->add_option("-o,--output", o.merge_output, "The merged report")
@@ -108,9 +164,17 @@ CommandLine parse_command_line(int argc, const char* const* argv) {
     o.command = Options::Command::kMerge;
     return result;
   }
+  if (plan->parsed()) o.command = Options::Command::kPlan;
   if (o.suite.empty())
     throw UsageError("no suite file given (usage: shardrun [OPTIONS] SUITE.yaml)");
   o.kill_grace = duration_option(kill_grace, "--kill-grace");
+  if (o.junit.empty()) throw UsageError("--junit: the report path is empty");
+  if (o.shard_index.has_value() != o.shard_count.has_value())
+    throw UsageError("--shard-index and --shard-count go together");
+  if (o.shard_count &&
+      (*o.shard_count < 1 || *o.shard_index < 0 || *o.shard_index >= *o.shard_count))
+    throw UsageError(fmt::format("--shard-index {} is not in 0..{} (--shard-count {})",
+                                 *o.shard_index, *o.shard_count - 1, *o.shard_count));
   return result;
 }
 

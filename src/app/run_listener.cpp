@@ -1,5 +1,7 @@
 #include "run_listener.hpp"
 
+#include "shardrun/discovery.hpp"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -111,6 +113,7 @@ UnitVerdict RunListener::on_unit_end(int shard, const Unit& unit, const Completi
   if (!rec.junit.empty() || junit_exists) {
     rec.junit = junit_path.string();
     junit::AddResult added = report_.add_file(junit_path, label_for(shard, unit));
+    record_timings(unit, done, added.ok ? &added.cases : nullptr);
     if (added.ok) {
       for (const junit::CaseSummary& c : added.cases) {
         rec.testcases += 1;
@@ -136,6 +139,7 @@ UnitVerdict RunListener::on_unit_end(int shard, const Unit& unit, const Completi
                                                    : result_of(st);
   } else {
     // No {junit}: one testcase for the unit, passed on exit status 0.
+    record_timings(unit, done, nullptr);
     rec.result = result_of(st);
     junit::Outcome outcome =
         st.success() ? junit::Outcome::kPassed
@@ -152,6 +156,29 @@ UnitVerdict RunListener::on_unit_end(int shard, const Unit& unit, const Completi
   verdict.failed_tests = rec.failures;
   units_.push_back(std::move(rec));
   return verdict;
+}
+
+void RunListener::record_timings(const Unit& unit, const Completion& done,
+                                 const std::vector<junit::CaseSummary>* cases) {
+  // Interrupted, timed-out or crashed units say little about how long the
+  // tests take: they must not overwrite good data.
+  if (!timings_ || done.status.kind != ExitStatus::Kind::kExited || done.status.timed_out ||
+      done.status.interrupted)
+    return;
+  const std::string& entry = jobs_.suite().tests.at(unit.entry).name;
+  double wall = std::chrono::duration<double>(done.ended - done.started).count();
+  double test_seconds = 0;
+  if (cases && !unit.tests.empty()) {
+    std::vector<double> times = match_case_times(unit.tests, *cases);
+    for (std::size_t i = 0; i < times.size(); ++i) {
+      if (times[i] < 0) continue;
+      timings_->record_test(entry, unit.tests[i], times[i]);
+      test_seconds += times[i];
+    }
+  }
+  // Without test ids the whole unit counts as its entry's per-process cost,
+  // which is what the planner predicts such a unit by.
+  timings_->record_unit(entry, wall, test_seconds);
 }
 
 void RunListener::on_unit_not_run(const Unit& unit, const std::string& reason) {

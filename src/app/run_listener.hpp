@@ -9,6 +9,7 @@
 #include "shardrun/junit.hpp"
 #include "shardrun/scheduler.hpp"
 #include "shardrun/status.hpp"
+#include "shardrun/timings.hpp"
 
 namespace shardrun {
 
@@ -27,6 +28,9 @@ class RunListener final : public SchedulerListener {
   /// it to the report as an errored testcase so that every consumer counts it.
   void add_problem(const std::string& name, const std::string& what,
                    const std::filesystem::path& log = {});
+
+  /// Where finished units' timings go (DESIGN §4); null: nowhere.
+  void record_timings_into(Timings* timings) { timings_ = timings; }
 
   /// For the time-left estimate.
   void set_plan(std::size_t total_units, int shards) {
@@ -52,6 +56,10 @@ class RunListener final : public SchedulerListener {
   std::map<std::size_t, TimePoint> started_;
   std::vector<UnitRecord> units_;
   std::vector<std::string> problems_;
+  void record_timings(const Unit& unit, const Completion& done,
+                      const std::vector<junit::CaseSummary>* cases);
+
+  Timings* timings_ = nullptr;
   std::size_t total_units_ = 0;
   int shards_ = 1;
 };

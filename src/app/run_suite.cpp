@@ -7,12 +7,15 @@
 #include <ctime>
 #include <thread>
 
+#include <cstdlib>
+#include "app_internal.hpp"
 #include "run_listener.hpp"
 #include "shardrun/app.hpp"
 #include "shardrun/error.hpp"
 #include "shardrun/job_builder.hpp"
 #include "shardrun/junit.hpp"
 #include "shardrun/status.hpp"
+#include "shardrun/timings.hpp"
 
 namespace shardrun {
 
@@ -46,25 +49,6 @@ void make_dirs(const fs::path& dir) {
   if (ec) throw Error(fmt::format("cannot create {}: {}", dir.string(), ec.message()));
 }
 
-/// One unit per entry, in file order. Discovery and timing-based order come
-/// with the planner.
-std::deque<Unit> plan_units(const Suite& suite) {
-  std::deque<Unit> units;
-  for (std::size_t i = 0; i < suite.tests.size(); ++i) {
-    const Entry& entry = suite.tests[i];
-    if (entry.discover)
-      throw SuiteError(suite.file.string(), entry.discover->where.line,
-                       entry.discover->where.column,
-                       "'discover' is not supported yet by this version of shardrun");
-    Unit u;
-    u.id = i;
-    u.entry = i;
-    u.label = entry.name;
-    units.push_back(std::move(u));
-  }
-  return units;
-}
-
 void reject_unsupported(const Suite& suite, const std::string& shown_file) {
   if (!suite.shard.resources.empty()) {
     const ResourceSpec& r = suite.shard.resources.front();
@@ -75,16 +59,27 @@ void reject_unsupported(const Suite& suite, const std::string& shown_file) {
   }
 }
 
+std::optional<std::string> getenv_string(const char* name) {
+  const char* v = std::getenv(name);
+  if (!v) return std::nullopt;
+  return std::string(v);
+}
+
 }  // namespace
 
 int run_suite(const Options& options, const InterruptSource& interrupts) {
+  const std::string shown_file = options.suite.string();
   Suite suite = load_suite(options.suite);
-  reject_unsupported(suite, options.suite.string());
-  std::deque<Unit> units = plan_units(suite);
+  reject_unsupported(suite, shown_file);
   int cpus = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   int workers = resolve_workers(options.workers, suite.workers, suite.workers_auto, cpus);
-  // Shards beyond the number of units would only be set up and torn down.
-  int shards = std::min<int>(workers, static_cast<int>(units.size()));
+  bool plan_only = options.command == Options::Command::kPlan || options.dry_run;
+
+  fs::path timings_path =
+      options.timings ? fs::absolute(*options.timings) : suite.dir / ".shardrun" / "timings.json";
+  std::string timings_warning;
+  Timings timings = Timings::load(timings_path, &timings_warning);
+  if (!timings_warning.empty()) fmt::print(stderr, "shardrun: warning: {}\n", timings_warning);
 
   TimePoint run_start = Clock::now();
   RunContext context;
@@ -95,21 +90,53 @@ int run_suite(const Options& options, const InterruptSource& interrupts) {
   prune_runs(runs_dir, options.keep_runs);
   context.run_dir = runs_dir / context.run_id;
   for (const char* sub : {"logs", "junit", "tmp"}) make_dirs(context.run_dir / sub);
-  context.shards = shards;
+  context.shards = workers;
   context.base_env = current_environment();
   context.kill_grace = options.kill_grace;
+  std::unique_ptr<CommandRunner> runner = make_real_command_runner();
+
+  // Plan: discovered test ids batched by predicted time, longest first; or
+  // exactly the units of --plan-in.
+  std::vector<Unit> planned;
+  if (options.plan_in) {
+    planned = app::read_plan_file(*options.plan_in, suite);
+  } else {
+    JobBuilder discovery_jobs(suite, context);
+    std::vector<PlanEntry> entries =
+        app::discover_entries(suite, discovery_jobs, *runner, interrupts, shown_file);
+    PlanOptions plan_options;
+    plan_options.shards = workers;
+    planned = make_plan(entries, timings, plan_options);
+    std::optional<std::pair<int, int>> node;
+    if (options.shard_count)
+      node = std::pair{*options.shard_index, *options.shard_count};
+    else
+      node = detect_ci_node(getenv_string);
+    if (node && node->second > 1) planned = select_node(planned, node->first, node->second);
+  }
+  if (options.plan_out) app::write_plan_file(*options.plan_out, suite, planned);
+  if (plan_only) {
+    std::fputs(app::format_plan(suite, planned, workers, options.json).c_str(), stdout);
+    return 0;
+  }
+  std::deque<Unit> units(planned.begin(), planned.end());
+  // Shards beyond the number of units would only be set up and torn down.
+  int shards = std::max(1, std::min<int>(workers, static_cast<int>(units.size())));
+  context.shards = shards;
 
   JobBuilder jobs(suite, context);
   fs::path report_path = fs::absolute(options.junit);
   junit::ReportWriter report(report_path, suite.name);
-  StatusPrinter status(StatusPrinter::Options{StatusPrinter::detect()});
+  StatusPrinter::Options status_options = StatusPrinter::detect();
+  status_options.tail_lines = options.tail_lines;
+  StatusPrinter status(status_options);
   RunListener listener(jobs, report, status, run_start);
   listener.set_plan(units.size(), shards);
   status.set_total(units.size());
   status.message(fmt::format("shardrun: {} — {} units on {} shards (run {})", suite.name,
                              units.size(), shards, context.run_dir.string()));
 
-  std::unique_ptr<CommandRunner> runner = make_real_command_runner();
+  listener.record_timings_into(&timings);
   SteadyTimeSource clock;
   SchedulerResult result;
   result.started = result.ended = run_start;
@@ -133,6 +160,12 @@ int run_suite(const Options& options, const InterruptSource& interrupts) {
   for (const std::string& f :
        run_sequence(*runner, jobs.global_teardown(), false, interrupts.count))
     listener.add_problem("global teardown", f);
+
+  try {
+    timings.save(timings_path);
+  } catch (const Error& e) {
+    status.message(fmt::format("shardrun: warning: timings not saved: {}", e.what()));
+  }
 
   RunSummary summary;
   summary.suite = suite.name;

@@ -100,16 +100,29 @@ void write_all(int fd, std::string_view text) {
   }
 }
 
-// spec.env is the child's whole environment: start from an empty one.
-bp::environment make_environment(const std::vector<std::string>& entries) {
-  bp::environment env;
-  for (const std::string& entry : entries) {
-    std::size_t equals = entry.find('=');
-    if (equals == std::string::npos || equals == 0) continue;  // not NAME=VALUE
-    env[entry.substr(0, equals)] = entry.substr(equals + 1);
+// spec.env is the child's whole environment, handed to execve as it is.
+// Not through bp::environment: its find() in 1.74 compares past the end of
+// shorter entries (a heap-buffer-overflow under ASan), and each insert scans
+// every entry.
+class ExactEnvironment : public bp::extend::handler {
+ public:
+  explicit ExactEnvironment(const std::vector<std::string>& entries) {
+    pointers_.reserve(entries.size() + 1);
+    for (const std::string& entry : entries) {
+      std::size_t equals = entry.find('=');
+      if (equals == std::string::npos || equals == 0) continue;  // not NAME=VALUE
+      pointers_.push_back(const_cast<char*>(entry.c_str()));
+    }
+    pointers_.push_back(nullptr);
   }
-  return env;
-}
+  template <class Executor>
+  void on_setup(Executor& exec) const {
+    exec.env = const_cast<char**>(pointers_.data());
+  }
+
+ private:
+  std::vector<char*> pointers_;
+};
 
 // asio installs its SIGCHLD handler without SA_RESTART. SIGCHLD is aimed at
 // the io thread (it forked), but when that thread already has a signal
@@ -277,12 +290,13 @@ class RealCommandRunner final : public CommandRunner {
     runner_detail::SetupReport report;
     if (report.error()) return fail(cannot_run(name, report.error().value()));
 
+    ExactEnvironment environment(spec.env);
     runner_detail::ChildSetup setup(spec.cwd.empty() ? nullptr : spec.cwd.c_str(),
                                     report.write_fd());
     bp::child process(
         setup, bp::exe = program.string(),
         bp::args = std::vector<std::string>(spec.argv.begin() + 1, spec.argv.end()),
-        make_environment(spec.env), bp::std_in < bp::null, bp::posix::fd.bind(1, log.get()),
+        environment, bp::std_in < bp::null, bp::posix::fd.bind(1, log.get()),
         bp::posix::fd.bind(2, log.get()), io_,
         bp::on_exit = [this, id](int, const std::error_code& ec) { on_exit(id, ec); }, error);
     if (error) {

@@ -86,7 +86,13 @@ ProcessSpec JobBuilder::make_spec(const CommandSpec& command, const EnvList& env
 }
 
 EnvList JobBuilder::shard_env(int shard) const {
-  EnvList env = context_.base_env;
+  EnvList env;
+  // A run started from inside another run's unit must not pass that run's
+  // per-shard and per-unit variables on: they are set below where they apply.
+  for (const auto& [name, value] : context_.base_env)
+    if (name != "SHARDRUN_SHARD" && name != "SHARDRUN_TMPDIR" && name != "TEST_ENV_NUMBER" &&
+        name != "SHARDRUN_JUNIT")
+      env.emplace_back(name, value);
   set_env(env, "SHARDRUN_SHARDS", std::to_string(context_.shards));
   set_env(env, "SHARDRUN_RUN_ID", context_.run_id);
   set_env(env, "SHARDRUN_RUN_DIR", context_.run_dir.string());
@@ -118,6 +124,13 @@ std::vector<ProcessSpec> JobBuilder::global_setup() const {
 
 std::vector<ProcessSpec> JobBuilder::global_teardown() const {
   return commands(suite_.teardown, -1, "teardown");
+}
+
+ProcessSpec JobBuilder::discover(std::size_t index) const {
+  const Entry& entry = suite_.tests.at(index);
+  EnvList env = shard_env(-1);
+  return make_spec(*entry.discover, env, values_for(-1, env), entry.cwd,
+                   context_.run_dir / "logs" / fmt::format("discover-{}.log", entry.name));
 }
 
 fs::path JobBuilder::shard_tmp(int shard) const {

@@ -11,7 +11,7 @@ namespace shardrun {
 
 std::string format_seconds(double seconds) {
   if (!(seconds >= 0)) seconds = 0;
-  if (seconds < 60) return fmt::format("{:.1f}s", seconds);
+  if (std::round(seconds * 10) < 600) return fmt::format("{:.1f}s", seconds);
   auto whole = static_cast<long long>(std::llround(seconds));
   if (whole < 3600) return fmt::format("{}m{:02}s", whole / 60, whole % 60);
   return fmt::format("{}h{:02}m", whole / 3600, whole % 3600 / 60);

@@ -89,7 +89,9 @@ void StatusPrinter::unit_finished(const UnitRecord& unit) {
   std::string where = unit.shard >= 0 ? fmt::format("shard {}, {}", unit.shard,
                                                     format_seconds(unit.end - unit.start))
                                       : "not run";
-  std::string counts = unit.testcases > 0 ? fmt::format(", {} tests", unit.testcases) : "";
+  std::string counts = unit.testcases > 0 ? fmt::format(", {} test{}", unit.testcases,
+                                                        unit.testcases == 1 ? "" : "s")
+                                          : "";
   std::string line =
       fmt::format("[{}/{}] {} {} ({}{})", done_, total_, paint(verdict, result_color(unit.result)),
                   unit.label, where, counts);

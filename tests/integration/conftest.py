@@ -46,7 +46,11 @@ def shardrun(tmp_path):
         runs_dir = tmp_path / "runs"
         full_env = dict(os.environ if env is None else env)
         full_env.update(extra_env or {})
-        cmd = [str(BIN), "--junit", str(report), "--runs-dir", str(runs_dir), *map(str, args)]
+        args = [str(a) for a in args]
+        cmd = [str(BIN), "--junit", str(report), "--runs-dir", str(runs_dir)]
+        if "--timings" not in args:  # keep fixtures/ free of history files
+            cmd += ["--timings", str(tmp_path / "timings.json")]
+        cmd += args
         start = time.monotonic()
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=full_env)
         return Result(proc, time.monotonic() - start, report, runs_dir)

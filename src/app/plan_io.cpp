@@ -1,0 +1,106 @@
+// --plan-out / --plan-in files and the printed plan.
+#include <fmt/format.h>
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "app_internal.hpp"
+#include "shardrun/error.hpp"
+#include "shardrun/status.hpp"
+
+namespace shardrun::app {
+
+using nlohmann::json;
+
+void write_plan_file(const std::filesystem::path& path, const Suite& suite,
+                     const std::vector<Unit>& units) {
+  json j;
+  j["format"] = 1;
+  j["suite"] = suite.name;
+  json list = json::array();
+  for (const Unit& u : units)
+    list.push_back({{"id", u.id},
+                    {"entry", suite.tests.at(u.entry).name},
+                    {"label", u.label},
+                    {"tests", u.tests},
+                    {"predicted_seconds", u.predicted_seconds}});
+  j["units"] = std::move(list);
+  std::filesystem::path tmp = path;
+  tmp += ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    out << j.dump(2, ' ', false, json::error_handler_t::replace) << '\n';
+    if (!out.flush()) throw Error(fmt::format("cannot write plan file {}", tmp.string()));
+  }
+  std::error_code ec;
+  std::filesystem::rename(tmp, path, ec);
+  if (ec) throw Error(fmt::format("cannot write plan file {}: {}", path.string(), ec.message()));
+}
+
+std::vector<Unit> read_plan_file(const std::filesystem::path& path, const Suite& suite) {
+  std::ifstream in(path);
+  if (!in) throw UsageError(fmt::format("--plan-in: cannot read {}", path.string()));
+  std::vector<Unit> units;
+  try {
+    json j = json::parse(in);
+    if (j.at("format").get<int>() != 1) throw UsageError("unknown format");
+    for (const json& ju : j.at("units")) {
+      Unit u;
+      u.id = ju.at("id").get<std::size_t>();
+      std::string entry = ju.at("entry").get<std::string>();
+      auto it = std::find_if(suite.tests.begin(), suite.tests.end(),
+                             [&](const Entry& e) { return e.name == entry; });
+      if (it == suite.tests.end())
+        throw UsageError(fmt::format("entry '{}' is not in the suite", entry));
+      u.entry = static_cast<std::size_t>(it - suite.tests.begin());
+      u.label = ju.at("label").get<std::string>();
+      u.tests = ju.at("tests").get<std::vector<std::string>>();
+      u.predicted_seconds = ju.at("predicted_seconds").get<double>();
+      units.push_back(std::move(u));
+    }
+  } catch (const json::exception& e) {
+    throw UsageError(fmt::format("--plan-in {}: not a plan file: {}", path.string(), e.what()));
+  } catch (const UsageError& e) {
+    throw UsageError(fmt::format("--plan-in {}: {}", path.string(), e.what()));
+  }
+  return units;
+}
+
+std::string format_plan(const Suite& suite, const std::vector<Unit>& units, int shards,
+                        bool json_out) {
+  Simulation sim = simulate(units, shards);
+  if (json_out) {
+    json j;
+    j["suite"] = suite.name;
+    j["shards"] = shards;
+    j["predicted_makespan"] = sim.makespan;
+    j["lower_bound"] = sim.lower_bound;
+    j["ratio"] = sim.ratio();
+    json list = json::array();
+    for (std::size_t i = 0; i < units.size(); ++i)
+      list.push_back({{"id", units[i].id},
+                      {"label", units[i].label},
+                      {"entry", suite.tests.at(units[i].entry).name},
+                      {"tests", units[i].tests},
+                      {"predicted_seconds", units[i].predicted_seconds},
+                      {"shard", sim.shard[i]},
+                      {"start", sim.start[i]}});
+    j["units"] = std::move(list);
+    return j.dump(2, ' ', false, json::error_handler_t::replace) + "\n";
+  }
+  std::string out =
+      fmt::format("plan for {}: {} units on {} shards\n", suite.name, units.size(), shards);
+  out += fmt::format("{:>5}  {:<28}  {:>6}  {:>9}  {:>5}  {:>8}\n", "unit", "label", "tests",
+                     "predicted", "shard", "start");
+  for (std::size_t i = 0; i < units.size(); ++i)
+    out += fmt::format("{:>5}  {:<28}  {:>6}  {:>9}  {:>5}  {:>8}\n", units[i].id,
+                       elide_middle(units[i].label, 28), units[i].tests.size(),
+                       format_seconds(units[i].predicted_seconds), sim.shard[i],
+                       format_seconds(sim.start[i]));
+  out += fmt::format(
+      "predicted makespan {} vs lower bound {} = max(sum / {} shards, longest): {:.2f}\n",
+      format_seconds(sim.makespan), format_seconds(sim.lower_bound), shards, sim.ratio());
+  return out;
+}
+
+}  // namespace shardrun::app

@@ -1,0 +1,137 @@
+"""Discovery, planning, the plan command and the CI-node split."""
+import json
+import os
+import subprocess
+
+import pytest
+
+from conftest import BIN, FIXTURES, totals
+
+WEIRD_IDS = [
+    "plain",
+    "with space",
+    "it's quoted \"twice\"",
+    "$(touch pwned)",
+    "`touch pwned2`",
+    "semi; touch pwned3",
+    "back\\slash",
+]
+
+
+def discover_suite(tmp_path, command, count=None, extra=""):
+    ids = WEIRD_IDS if count is None else [f"t{i:03}" for i in range(count)]
+    (tmp_path / "ids.txt").write_text("\n".join(ids) + "\n\n" + f"{len(ids)} tests collected\n")
+    (tmp_path / "record.sh").write_text(
+        '#!/bin/sh\nfor a in "$@"; do printf "%s\\n" "$a"; done >> "$SHARDRUN_TMPDIR/../../argv.txt"\n')
+    (tmp_path / "record.sh").chmod(0o755)
+    suite = tmp_path / "suite.yaml"
+    suite.write_text(
+        "version: 1\n"
+        "tests:\n"
+        "  - name: weird\n"
+        "    discover: cat ids.txt\n"
+        f"    command: {command}\n" + extra)
+    return suite, ids
+
+
+@pytest.mark.parametrize("command", ["./record.sh {tests}", '["./record.sh", "{tests}"]'],
+                         ids=["string", "list"])
+def test_test_ids_reach_the_command_literally(shardrun, tmp_path, command):
+    suite, ids = discover_suite(tmp_path, command)
+    r = shardrun("--workers", "2", suite)
+    assert r.code == 0, r
+    got = (r.run_dir() / "argv.txt").read_text().splitlines()
+    assert sorted(got) == sorted(ids)
+    for bad in ("pwned", "pwned2", "pwned3"):
+        assert not (tmp_path / bad).exists()
+
+
+def test_failing_discover_is_a_suite_error_with_its_output(shardrun, tmp_path):
+    suite = tmp_path / "suite.yaml"
+    suite.write_text("version: 1\ntests:\n  - name: broken\n"
+                     "    discover: \"echo 'ImportError: no module named foo'; exit 4\"\n"
+                     "    command: echo {tests}\n")
+    r = shardrun(suite)
+    assert r.code == 2, r
+    assert f"{suite}:4:15: error: discover command of 'broken' failed (exit status 4)" in r.err
+    assert "ImportError: no module named foo" in r.err
+    assert not r.report.exists()
+
+
+def plan_json(*args, env=None):
+    p = subprocess.run([str(BIN), "plan", "--json", *map(str, args)], capture_output=True,
+                       text=True, env=env)
+    assert p.returncode == 0, p.stderr
+    return json.loads(p.stdout)
+
+
+def test_plan_command_prints_units_and_prediction(tmp_path):
+    suite, ids = discover_suite(tmp_path, "./record.sh {tests}", count=40)
+    plan = plan_json("--workers", "4", suite)
+    assert plan["shards"] == 4
+    seen = [t for u in plan["units"] for t in u["tests"]]
+    assert sorted(seen) == ids
+    assert plan["predicted_makespan"] >= plan["lower_bound"] > 0
+    assert {u["shard"] for u in plan["units"]} == {0, 1, 2, 3}
+    text = subprocess.run([str(BIN), "plan", "-j", "4", str(suite)], capture_output=True, text=True)
+    assert text.returncode == 0, text.stderr
+    assert "predicted makespan" in text.stdout and "lower bound" in text.stdout
+    assert not (tmp_path / "argv.txt").exists()
+
+
+def node_units(shardrun, suite, tmp_path, index, count, env=None):
+    out = tmp_path / f"plan-{index}-{count}.json"
+    args = ["--dry-run", "--plan-out", out, suite]
+    if index is not None:
+        args = ["--shard-index", index, "--shard-count", count] + args
+    r = shardrun(*args, extra_env=env)
+    assert r.code == 0, r
+    return json.loads(out.read_text())["units"]
+
+
+@pytest.mark.parametrize("count", [1, 2, 3, 5, 8])
+def test_ci_nodes_cover_every_test_exactly_once_and_deterministically(shardrun, tmp_path, count):
+    suite, ids = discover_suite(tmp_path, "./record.sh {tests}", count=60)
+    parts = [node_units(shardrun, suite, tmp_path, i, count) for i in range(count)]
+    seen = [t for part in parts for u in part for t in u["tests"]]
+    assert sorted(seen) == ids
+    again = node_units(shardrun, suite, tmp_path, count - 1, count)
+    assert again == parts[-1]
+
+
+def test_ci_node_from_gitlab_variables_is_one_based(shardrun, tmp_path):
+    suite, ids = discover_suite(tmp_path, "./record.sh {tests}", count=30)
+    explicit = node_units(shardrun, suite, tmp_path, 0, 2)
+    from_env = node_units(shardrun, suite, tmp_path, None, None,
+                          env={"CI_NODE_INDEX": "1", "CI_NODE_TOTAL": "2"})
+    assert from_env == explicit
+
+
+def test_plan_in_runs_exactly_the_planned_units(shardrun, tmp_path):
+    suite, ids = discover_suite(tmp_path, "./record.sh {tests}", count=20)
+    part = node_units(shardrun, suite, tmp_path, 1, 3)
+    r = shardrun("--plan-in", tmp_path / "plan-1-3.json", "--workers", "2", suite)
+    assert r.code == 0, r
+    got = (r.run_dir() / "argv.txt").read_text().splitlines()
+    assert sorted(got) == sorted(t for u in part for t in u["tests"])
+
+
+def test_warm_run_uses_history(shardrun, tmp_path):
+    suite = FIXTURES / "pytest-skewed" / "suite.yaml"
+    timings = tmp_path / "timings.json"
+    cold_plan = plan_json("--workers", "4", "--timings", timings, suite)
+    r = shardrun("--workers", "4", "--timings", timings, suite, timeout=300)
+    assert r.code == 0, r
+    assert totals(r.xml())["tests"] >= 150
+    history = json.loads(timings.read_text())
+    assert history  # written after the run
+    warm_plan = plan_json("--workers", "4", "--timings", timings, suite)
+    assert [u["tests"] for u in warm_plan["units"]] != [u["tests"] for u in cold_plan["units"]]
+    # the planted 3-second test is among the first units of the warm plan
+    first = warm_plan["units"][:4]
+    assert any("test_planted_slow" in t for u in first for t in u["tests"]), first
+    r = shardrun("--workers", "4", "--timings", timings, suite, timeout=300)
+    assert r.code == 0, r
+    run = json.loads((r.run_dir() / "run.json").read_text())
+    first_started = sorted(run["units"], key=lambda u: u["start"])[:4]
+    assert any("test_planted_slow" in t for u in first_started for t in u["tests"])

@@ -1,0 +1,233 @@
+// run.json: written atomically, read back with nlohmann-json the way another
+// tool would.
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <string>
+
+#include "shardrun/error.hpp"
+#include "shardrun/status.hpp"
+
+using namespace shardrun;
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+class TempDir {
+ public:
+  TempDir() {
+    static int counter = 0;
+    path_ = fs::temp_directory_path() / ("shardrun-status-json-" + std::to_string(::getpid()) +
+                                         "-" + std::to_string(counter++));
+    fs::remove_all(path_);
+    fs::create_directories(path_);
+  }
+  ~TempDir() {
+    std::error_code ec;
+    fs::remove_all(path_, ec);
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const fs::path& path() const { return path_; }
+  std::set<std::string> entries() const {
+    std::set<std::string> names;
+    for (const auto& e : fs::directory_iterator(path_)) names.insert(e.path().filename());
+    return names;
+  }
+
+ private:
+  fs::path path_;
+};
+
+json read_json(const fs::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  return json::parse(in);
+}
+
+RunSummary sample_summary() {
+  RunSummary s;
+  s.suite = "checkout";
+  s.run_id = "20240101-120000-42";
+  s.run_dir = "/runs/20240101-120000-42";
+  s.report = "shardrun-junit.xml";
+  s.shards = 2;
+  s.elapsed = 7.25;
+  s.tests = 12;
+  s.failures = 2;
+  s.errors = 1;
+  s.skipped = 3;
+  s.exit_code = 1;
+  s.problems = {"shard 1: setup failed"};
+
+  UnitRecord passed;
+  passed.id = 0;
+  passed.label = "api#1";
+  passed.entry = "api";
+  passed.shard = 0;
+  passed.tests = {"t::a", "t::b"};
+  passed.command = "pytest {tests}";
+  passed.log = "/runs/x/logs/000-api.log";
+  passed.junit = "/runs/x/junit/000-api.xml";
+  passed.start = 0.5;
+  passed.end = 4.5;
+  passed.result = "passed";
+  passed.testcases = 2;
+
+  UnitRecord crashed;
+  crashed.id = 1;
+  crashed.label = "web";
+  crashed.entry = "web";
+  crashed.shard = 1;
+  crashed.attempt = 1;
+  crashed.command = "./web.sh";
+  crashed.start = 1;
+  crashed.end = 3;
+  crashed.status.kind = ExitStatus::Kind::kSignaled;
+  crashed.status.signal = 11;
+  crashed.result = "error";
+  crashed.testcases = 1;
+  crashed.failures = 1;
+  crashed.note = "killed by signal 11 (SIGSEGV)";
+
+  UnitRecord never;
+  never.id = 2;
+  never.label = "smoke";
+  never.entry = "smoke";
+  never.shard = -1;
+  never.result = "not-run";
+  never.note = "interrupted before it started";
+
+  s.units = {passed, crashed, never};
+  return s;
+}
+
+}  // namespace
+
+TEST_CASE("run.json round-trips the run's figures") {
+  TempDir dir;
+  fs::path file = dir.path() / "run.json";
+  write_run_json(file, sample_summary());
+  json j = read_json(file);
+
+  CHECK(j["format"] == 1);
+  CHECK(j["suite"] == "checkout");
+  CHECK(j["run_id"] == "20240101-120000-42");
+  CHECK(j["run_dir"] == "/runs/20240101-120000-42");
+  CHECK(j["report"] == "shardrun-junit.xml");
+  CHECK(j["shards"] == 2);
+  CHECK(j["elapsed"].get<double>() == Approx(7.25));
+  CHECK(j["exit_code"] == 1);
+  CHECK(j["totals"] == json({{"tests", 12}, {"failures", 2}, {"errors", 1}, {"skipped", 3}}));
+  CHECK(j["problems"] == json::array({"shard 1: setup failed"}));
+
+  // Units 0.5-4.5 and 1-3 on two shards: sum 6, longest 4, makespan 4.
+  CHECK(j["balance"]["sum"].get<double>() == Approx(6));
+  CHECK(j["balance"]["longest"].get<double>() == Approx(4));
+  CHECK(j["balance"]["makespan"].get<double>() == Approx(4));
+  CHECK(j["balance"]["lower_bound"].get<double>() == Approx(4));
+  CHECK(j["balance"]["ratio"].get<double>() == Approx(1.0));
+}
+
+TEST_CASE("run.json lists every unit with its shard, command, times and result") {
+  TempDir dir;
+  fs::path file = dir.path() / "run.json";
+  write_run_json(file, sample_summary());
+  json units = read_json(file)["units"];
+  REQUIRE(units.is_array());
+  REQUIRE(units.size() == 3);
+
+  const json& a = units[0];
+  CHECK(a["id"] == 0);
+  CHECK(a["label"] == "api#1");
+  CHECK(a["entry"] == "api");
+  CHECK(a["shard"] == 0);
+  CHECK(a["attempt"] == 0);
+  CHECK(a["tests"] == json::array({"t::a", "t::b"}));
+  CHECK(a["command"] == "pytest {tests}");
+  CHECK(a["log"] == "/runs/x/logs/000-api.log");
+  CHECK(a["junit"] == "/runs/x/junit/000-api.xml");
+  CHECK(a["start"].get<double>() == Approx(0.5));
+  CHECK(a["end"].get<double>() == Approx(4.5));
+  CHECK(a["result"] == "passed");
+  CHECK(a["testcases"] == 2);
+  CHECK(a["failures"] == 0);
+  CHECK(a["skipped"] == 0);
+  CHECK(a["note"] == "");
+  CHECK(a["status"]["exit_code"] == 0);
+  CHECK(a["status"]["timed_out"] == false);
+  CHECK(a["status"]["interrupted"] == false);
+  CHECK(a["status"]["description"].is_string());
+
+  const json& b = units[1];
+  CHECK(b["attempt"] == 1);
+  CHECK(b["result"] == "error");
+  CHECK(b["failures"] == 1);
+  CHECK(b["note"] == "killed by signal 11 (SIGSEGV)");
+  CHECK(b["status"]["signal"] == 11);
+  CHECK(b["status"]["signal_name"] == "SIGSEGV");
+  CHECK_FALSE(b["status"].contains("exit_code"));
+
+  // A unit that never ran has no exit status at all.
+  const json& c = units[2];
+  CHECK(c["shard"] == -1);
+  CHECK(c["result"] == "not-run");
+  CHECK(c["note"] == "interrupted before it started");
+  CHECK_FALSE(c.contains("status"));
+}
+
+TEST_CASE("run.json records a spawn failure and a timeout") {
+  TempDir dir;
+  RunSummary s;
+  s.shards = 1;
+  UnitRecord spawn;
+  spawn.shard = 0;
+  spawn.status.kind = ExitStatus::Kind::kSpawnFailed;
+  spawn.status.error = "No such file or directory";
+  UnitRecord slow;
+  slow.shard = 0;
+  slow.status.kind = ExitStatus::Kind::kSignaled;
+  slow.status.signal = 15;
+  slow.status.timed_out = true;
+  s.units = {spawn, slow};
+  write_run_json(dir.path() / "run.json", s);
+  json units = read_json(dir.path() / "run.json")["units"];
+  CHECK(units[0]["status"]["spawn_error"] == "No such file or directory");
+  CHECK(units[1]["status"]["timed_out"] == true);
+  CHECK(units[1]["status"]["signal_name"] == "SIGTERM");
+}
+
+TEST_CASE("run.json survives invalid UTF-8 in a command") {
+  TempDir dir;
+  RunSummary s = sample_summary();
+  s.units[0].command = "echo \xff\xfe bad";
+  s.units[0].note = "tr\xc3";  // a truncated two-byte sequence
+  fs::path file = dir.path() / "run.json";
+  REQUIRE_NOTHROW(write_run_json(file, s));
+  json j = read_json(file);  // parses: the file is valid UTF-8 JSON
+  std::string command = j["units"][0]["command"];
+  CHECK(command.find("echo ") == 0);
+  CHECK(command.find("\xef\xbf\xbd") != std::string::npos);  // U+FFFD replacement
+  CHECK(command.find(" bad") != std::string::npos);
+  CHECK(j["units"][1]["note"] == "killed by signal 11 (SIGSEGV)");
+}
+
+TEST_CASE("run.json is written atomically: no temporary file is left behind") {
+  TempDir dir;
+  fs::path file = dir.path() / "run.json";
+  std::ofstream(file) << "old contents, not json";
+  write_run_json(file, sample_summary());
+  CHECK(dir.entries() == std::set<std::string>{"run.json"});
+  CHECK(read_json(file)["suite"] == "checkout");  // replaced, not appended to
+}
+
+TEST_CASE("run.json in a folder that does not exist is an Error, not a crash") {
+  TempDir dir;
+  fs::path file = dir.path() / "missing" / "run.json";
+  CHECK_THROWS_AS(write_run_json(file, sample_summary()), Error);
+  CHECK_FALSE(fs::exists(file));
+}
