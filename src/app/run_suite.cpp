@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <csignal>
 #include <ctime>
+#include <regex>
 #include <thread>
 
 #include <cstdlib>
@@ -34,8 +35,12 @@ std::string make_run_id() {
 void prune_runs(const fs::path& runs_dir, int keep) {
   std::error_code ec;
   std::vector<fs::path> runs;
+  // Only what looks like a run directory ("20261125-181655-14662"): the
+  // folder may be shared with other files.
+  static const std::regex run_id(R"(\d{8}-\d{6}-\d+)");
   for (const auto& e : fs::directory_iterator(runs_dir, ec))
-    if (e.is_directory(ec)) runs.push_back(e.path());
+    if (e.is_directory(ec) && std::regex_match(e.path().filename().string(), run_id))
+      runs.push_back(e.path());
   std::sort(runs.begin(), runs.end());  // run ids start with a sortable time stamp
   while (static_cast<int>(runs.size()) >= keep && !runs.empty()) {
     fs::remove_all(runs.front(), ec);
@@ -104,14 +109,17 @@ int run_suite(const Options& options, const InterruptSource& interrupts) {
     JobBuilder discovery_jobs(suite, context);
     std::vector<PlanEntry> entries =
         app::discover_entries(suite, discovery_jobs, *runner, interrupts, shown_file);
-    PlanOptions plan_options;
-    plan_options.shards = workers;
-    planned = make_plan(entries, timings, plan_options);
     std::optional<std::pair<int, int>> node;
-    if (options.shard_count)
+    if (options.shard_count) {
       node = std::pair{*options.shard_index, *options.shard_count};
-    else
+    } else {
       node = detect_ci_node(getenv_string);
+    }
+    // Split across CI nodes, every node runs `workers` shards: plan for all
+    // of them, or each node would get only a fraction of a unit per shard.
+    PlanOptions plan_options;
+    plan_options.shards = workers * (node ? node->second : 1);
+    planned = make_plan(entries, timings, plan_options);
     if (node && node->second > 1) planned = select_node(planned, node->first, node->second);
   }
   if (options.plan_out) app::write_plan_file(*options.plan_out, suite, planned);

@@ -295,10 +295,9 @@ class RealCommandRunner final : public CommandRunner {
                                     report.write_fd());
     bp::child process(
         setup, bp::exe = program.string(),
-        bp::args = std::vector<std::string>(spec.argv.begin() + 1, spec.argv.end()),
-        environment, bp::std_in < bp::null, bp::posix::fd.bind(1, log.get()),
-        bp::posix::fd.bind(2, log.get()), io_,
-        bp::on_exit = [this, id](int, const std::error_code& ec) { on_exit(id, ec); }, error);
+        bp::args = std::vector<std::string>(spec.argv.begin() + 1, spec.argv.end()), environment,
+        bp::std_in < bp::null, bp::posix::fd.bind(1, log.get()), bp::posix::fd.bind(2, log.get()),
+        io_, bp::on_exit = [this, id](int, const std::error_code& ec) { on_exit(id, ec); }, error);
     if (error) {
       if (std::optional<runner_detail::SetupFailure> step = report.read()) {
         if (step->step == runner_detail::SetupStep::kChdir) {
@@ -308,6 +307,12 @@ class RealCommandRunner final : public CommandRunner {
         return fail(fmt::format("cannot run '{}': setpgid: {}", name, errno_text(step->error)));
       }
       return fail(cannot_run(name, error.value()));
+    }
+    // 1.74 returns an empty child without setting `error` when its own
+    // pipe(2) fails (EMFILE): nothing runs, and no exit would ever come.
+    if (process.id() <= 0) {
+      int saved = errno != 0 ? errno : EMFILE;
+      return fail(cannot_run(name, saved));
     }
     make_sigchld_restartable();
 

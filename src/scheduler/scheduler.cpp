@@ -226,16 +226,25 @@ void Scheduler::check_interrupts() {
 std::vector<std::string> run_sequence(CommandRunner& runner, const std::vector<ProcessSpec>& steps,
                                       bool stop_on_failure,
                                       const std::function<int()>& interrupts) {
+  // Setup (stop_on_failure) gives way to the first interrupt; teardown must
+  // always run, so only a second interrupt cuts it short, and at once.
   std::vector<std::string> failures;
   int seen = interrupts();
   for (std::size_t i = 0; i < steps.size(); ++i) {
+    if (stop_on_failure && interrupts() > 0) {
+      failures.push_back("interrupted");
+      break;
+    }
     std::uint64_t id = runner.start(steps[i]);
     std::optional<Completion> done;
     while (!(done = runner.wait(Millis(100)))) {
       int now = interrupts();
       if (now > seen) {
-        runner.stop(id, now - seen > 1 || seen > 0);
         seen = now;
+        if (stop_on_failure)
+          runner.stop(id, now > 1);
+        else if (now > 1)
+          runner.stop(id, true);
       }
     }
     if (!done->status.success()) {
