@@ -4,10 +4,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
-scripts/build.sh build
+scripts/build.sh build >/dev/null
 report=${DEMO_REPORT:-build/demo-junit.xml}
 set +e
-build/shardrun --junit "$report" --workers "${WORKERS:-4}" configs/demo.yaml
+build/shardrun --junit "$report" --runs-dir build/demo-runs --timings build/demo-timings.json \
+  --workers "${WORKERS:-4}" configs/demo.yaml
 code=$?
 set -e
 echo

@@ -29,7 +29,8 @@ EOF
     exit 1
   fi
   SHARDRUN_BIN="$(cd "$(dirname "$SHARDRUN_BIN")" && pwd)/$(basename "$SHARDRUN_BIN")"
-  local cache="$(dirname "$SHARDRUN_BIN")/CMakeCache.txt"
+  local cache
+  cache="$(dirname "$SHARDRUN_BIN")/CMakeCache.txt"
   if [[ -f "$cache" ]] && ! grep -q '^CMAKE_BUILD_TYPE:STRING=Release' "$cache"; then
     echo "bench: warning: $SHARDRUN_BIN is not a Release build; timings will be pessimistic" >&2
   fi
@@ -92,6 +93,13 @@ PYEOF
   fi
   echo "$status $wall $cpu $rss" >"$out"
   rm -f "$raw"
+}
+
+# run_dir_in DIR: the (only) run directory shardrun made under --runs-dir DIR.
+run_dir_in() {
+  local dirs=("$1"/*/)
+  [[ -d "${dirs[0]}" ]] || die "no run directory under $1"
+  echo "${dirs[0]%/}"
 }
 
 # median N...: the median of the numbers (the lower middle one for an even

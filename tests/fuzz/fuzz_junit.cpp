@@ -9,8 +9,9 @@
 // (bad input must become AddResult::error), and any report that breaks
 // DESIGN §8:
 //   - not well-formed to pugixml, nor to libxml2 when built with it (strict
-//     XML 1.0 like Jenkins' and Azure's parsers; pugixml accepts some
-//     documents that they refuse, e.g. bad name characters);
+//     XML 1.0 + Namespaces like Jenkins', Azure's and Python's parsers;
+//     pugixml accepts some documents that they refuse, e.g. bad name
+//     characters);
 //   - root not <testsuites>, or <testsuite> not flat (rule 1);
 //   - counts that do not match the testcases, per suite and in total, or
 //     ReportWriter::totals() that disagree with the file (rules 2, 3);
@@ -186,15 +187,23 @@ void check_report(const fs::path& path, const shardrun::junit::Totals& totals,
     if (c < 0x20 && c != '\t' && c != '\n' && c != '\r') finding("raw control byte in the report");
   }
 #ifdef SHARDRUN_FUZZ_LIBXML2
-  // Strict XML 1.0; no network, no entity substitution, huge text allowed.
+  // Strict XML 1.0 plus Namespaces (consumers such as Python's ElementTree
+  // and Java's namespace-aware SAX refuse "xml:" or "a:b:c" names); no
+  // network, no entity substitution, huge text allowed.
+  xmlParserCtxtPtr ctxt = xmlNewParserCtxt();
+  if (ctxt == nullptr) finding("xmlNewParserCtxt failed");
   xmlDocPtr strict =
-      xmlReadMemory(bytes.data(), static_cast<int>(bytes.size()), "report.xml", nullptr,
-                    XML_PARSE_NONET | XML_PARSE_HUGE | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
-  if (strict == nullptr) {
-    const xmlError* e = xmlGetLastError();
-    finding("libxml2 rejects the report", e != nullptr && e->message ? e->message : "?");
-  }
+      xmlCtxtReadMemory(ctxt, bytes.data(), static_cast<int>(bytes.size()), "report.xml", nullptr,
+                        XML_PARSE_NONET | XML_PARSE_HUGE | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+  const bool well_formed = strict != nullptr && ctxt->wellFormed != 0;
+  const bool ns_well_formed = ctxt->nsWellFormed != 0;
+  std::string why;
+  if (const xmlError* e = xmlCtxtGetLastError(ctxt); e != nullptr && e->message != nullptr)
+    why = e->message;
   xmlFreeDoc(strict);
+  xmlFreeParserCtxt(ctxt);
+  if (!well_formed) finding("libxml2 rejects the report", why);
+  if (!ns_well_formed) finding("the report breaks XML Namespaces", why);
 #endif
   pugi::xml_document doc;
   const pugi::xml_parse_result parsed = doc.load_buffer(bytes.data(), bytes.size());
