@@ -13,7 +13,9 @@
 #include <string>
 
 #include <catch2/catch.hpp>
+
 #include <pugixml.hpp>
+#include "../temp_dir.hpp"
 
 #include "shardrun/junit.hpp"
 
@@ -25,33 +27,7 @@ inline fs::path fixture(const std::string& name) {
   return fs::path(SHARDRUN_SOURCE_DIR) / "fixtures" / "junit" / name;
 }
 
-class TempDir {
- public:
-  TempDir() {
-    static int counter = 0;
-    path_ = fs::temp_directory_path() /
-            ("shardrun-junit-test-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
-    fs::remove_all(path_);
-    fs::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const fs::path& path() const { return path_; }
-  fs::path operator/(const std::string& name) const { return path_ / name; }
-  /// Names of the entries in the folder.
-  std::set<std::string> entries() const {
-    std::set<std::string> names;
-    for (const auto& entry : fs::directory_iterator(path_)) names.insert(entry.path().filename());
-    return names;
-  }
-
- private:
-  fs::path path_;
-};
+using shardrun::testing::TempDir;
 
 inline std::string read_bytes(const fs::path& path) {
   std::ifstream in(path, std::ios::binary);

@@ -13,6 +13,8 @@
 
 #include <catch2/catch.hpp>
 
+#include "../temp_dir.hpp"
+
 #include "shardrun/error.hpp"
 
 using namespace shardrun;
@@ -21,23 +23,7 @@ using Catch::Matchers::Contains;
 
 namespace {
 
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (fs::temp_directory_path() / "shardrun-timings-test-XXXXXX").string();
-    REQUIRE(::mkdtemp(pattern.data()) != nullptr);
-    path_ = pattern;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::permissions(path_, fs::perms::owner_all, fs::perm_options::add, ec);
-    fs::remove_all(path_, ec);
-  }
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
+using shardrun::testing::TempDir;
 
 void write_file(const fs::path& path, const std::string& text) {
   std::ofstream out(path, std::ios::binary);
