@@ -55,6 +55,12 @@ void make_dirs(const fs::path& dir) {
 }
 
 void reject_unsupported(const Suite& suite, const std::string& shown_file) {
+  for (const Entry& entry : suite.tests)
+    if (entry.retries > 0)
+      throw SuiteError(shown_file, entry.where.line, entry.where.column,
+                       fmt::format("'retries' (test '{}') is not supported yet by this version of "
+                                   "shardrun; remove it or set it to 0",
+                                   entry.name));
   if (!suite.shard.resources.empty()) {
     const ResourceSpec& r = suite.shard.resources.front();
     throw SuiteError(shown_file, r.where.line, r.where.column,

@@ -218,3 +218,18 @@ def test_merge_command_combines_reports(tmp_path):
     assert totals(root) == {"tests": 4, "failures": 1, "errors": 1, "skipped": 0}
     names = [s.get("name") for s in root.findall("testsuite")]
     assert len(names) == len(set(names))
+
+
+def test_features_not_built_yet_are_refused_not_ignored(shardrun, tmp_path):
+    suite = tmp_path / "retries.yaml"
+    suite.write_text("version: 1\ntests:\n  - name: flaky\n    command: 'true'\n    retries: 2\n")
+    r = shardrun(suite)
+    assert r.code == 2, r
+    assert f"{suite}:3:5: error: 'retries' (test 'flaky') is not supported yet" in r.err
+    suite = tmp_path / "resources.yaml"
+    suite.write_text("version: 1\nshard:\n  resources:\n    - {type: port, name: P}\n"
+                     "tests:\n  - {name: a, command: 'true'}\n")
+    r = shardrun(suite)
+    assert r.code == 2, r
+    assert "resource type 'port' is not supported yet" in r.err
+    assert not r.report.exists()
