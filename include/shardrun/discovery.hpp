@@ -3,6 +3,7 @@
 // command prints one id per line. Pure parsing here; running the commands
 // is the app's job (through the CommandRunner).
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -27,5 +28,12 @@ std::vector<std::string> parse_test_ids(std::string_view output);
 /// for ids with no matching testcase.
 std::vector<double> match_case_times(const std::vector<std::string>& ids,
                                      const std::vector<junit::CaseSummary>& cases);
+
+/// Shell-style matching of a '/'-separated relative path: `*`, `?` and
+/// `[...]` within one segment, `**` for any number of segments.
+bool glob_match(std::string_view pattern, std::string_view path);
+
+/// 64-bit FNV-1a, for cache keys (not security).
+std::uint64_t fnv1a(std::string_view data, std::uint64_t seed = 0xcbf29ce484222325ULL);
 
 }  // namespace shardrun

@@ -38,6 +38,9 @@ struct Entry {
   std::string name;
   CommandSpec command;
   std::optional<CommandSpec> discover;
+  /// Files whose content decides what `discover` prints (patterns relative
+  /// to cwd, `*` and `**`); when given, the ids are cached on their hash.
+  std::vector<std::string> discover_inputs;
   std::optional<std::chrono::milliseconds> timeout;  ///< per unit
   int retries = 0;
   EnvList env;

@@ -15,10 +15,12 @@ namespace shardrun::app {
 
 /// Runs every entry's discover command (concurrently) and returns the
 /// planner's view of all entries. A failing discover command is a
-/// SuiteError (exit 2) that shows its output.
+/// SuiteError (exit 2) that shows its output. Entries with discover_inputs
+/// take their ids from `cache_dir` while those inputs are unchanged.
 std::vector<PlanEntry> discover_entries(const Suite& suite, const JobBuilder& jobs,
                                         CommandRunner& runner, const InterruptSource& interrupts,
-                                        const std::string& shown_file);
+                                        const std::string& shown_file,
+                                        const std::filesystem::path& cache_dir);
 
 /// --plan-out / --plan-in: the units of a run as JSON.
 void write_plan_file(const std::filesystem::path& path, const Suite& suite,

@@ -1,5 +1,7 @@
 #include "shardrun/discovery.hpp"
 
+#include <fnmatch.h>
+
 #include <regex>
 #include <unordered_map>
 #include <unordered_set>
@@ -79,6 +81,47 @@ std::vector<double> match_case_times(const std::vector<std::string>& ids,
     times.push_back(it == by_key.end() ? -1.0 : it->second);
   }
   return times;
+}
+
+namespace {
+std::vector<std::string_view> split_path(std::string_view path) {
+  std::vector<std::string_view> parts;
+  while (!path.empty()) {
+    std::size_t slash = path.find('/');
+    std::string_view part = path.substr(0, slash);
+    if (!part.empty() && part != ".") parts.push_back(part);
+    if (slash == std::string_view::npos) break;
+    path.remove_prefix(slash + 1);
+  }
+  return parts;
+}
+
+bool match_from(const std::vector<std::string_view>& pattern, std::size_t i,
+                const std::vector<std::string_view>& path, std::size_t j) {
+  if (i == pattern.size()) return j == path.size();
+  if (pattern[i] == "**") {
+    for (std::size_t k = j; k <= path.size(); ++k)
+      if (match_from(pattern, i + 1, path, k)) return true;
+    return false;
+  }
+  if (j == path.size()) return false;
+  std::string p(pattern[i]), name(path[j]);
+  return fnmatch(p.c_str(), name.c_str(), FNM_PERIOD) == 0 &&
+         match_from(pattern, i + 1, path, j + 1);
+}
+}  // namespace
+
+bool glob_match(std::string_view pattern, std::string_view path) {
+  return match_from(split_path(pattern), 0, split_path(path), 0);
+}
+
+std::uint64_t fnv1a(std::string_view data, std::uint64_t seed) {
+  std::uint64_t h = seed;
+  for (unsigned char c : data) {
+    h ^= c;
+    h *= 0x100000001b3ULL;
+  }
+  return h;
 }
 
 }  // namespace shardrun

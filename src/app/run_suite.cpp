@@ -114,7 +114,8 @@ int run_suite(const Options& options, const InterruptSource& interrupts) {
   } else {
     JobBuilder discovery_jobs(suite, context);
     std::vector<PlanEntry> entries =
-        app::discover_entries(suite, discovery_jobs, *runner, interrupts, shown_file);
+        app::discover_entries(suite, discovery_jobs, *runner, interrupts, shown_file,
+                              timings_path.parent_path() / "discovery");
     std::optional<std::pair<int, int>> node;
     if (options.shard_count) {
       node = std::pair{*options.shard_index, *options.shard_count};

@@ -31,10 +31,18 @@ bool is_suite(xml_node node) {
 // with a namespace prefix are dropped: the prefix was declared on an input
 // root that the report does not copy, so keeping them would make the output
 // ill-formed for namespace-aware readers.
+// An element or attribute name every consumer accepts: an ASCII XML Name
+// ([A-Za-z_][A-Za-z0-9._-]*), or "xml:" plus one (xml:lang). pugixml accepts
+// more (non-ASCII name characters it does not check, "xml:" alone), which
+// strict parsers then reject; JUnit writers never need those.
 bool name_ok(std::string_view name) {
-  if (name.empty() || !is_clean(name)) return false;
-  const auto colon = name.find(':');
-  return colon == std::string_view::npos || name.substr(0, colon) == "xml";
+  if (name.substr(0, 4) == "xml:") name.remove_prefix(4);
+  if (name.empty()) return false;
+  auto start = [](char c) { return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '_'; };
+  if (!start(name[0])) return false;
+  for (char c : name.substr(1))
+    if (!start(c) && !(c >= '0' && c <= '9') && c != '.' && c != '-') return false;
+  return true;
 }
 
 // pugixml accepts duplicate attributes; XML does not. Keeps the first one.

@@ -37,8 +37,8 @@ namespace sd = suite_detail;
 constexpr std::array<std::string_view, 8> kTopKeys = {"version", "name",     "workers", "env",
                                                       "setup",   "teardown", "shard",   "tests"};
 constexpr std::array<std::string_view, 4> kShardKeys = {"env", "resources", "setup", "teardown"};
-constexpr std::array<std::string_view, 7> kEntryKeys = {"name",    "command", "discover", "timeout",
-                                                        "retries", "env",     "cwd"};
+constexpr std::array<std::string_view, 8> kEntryKeys = {
+    "name", "command", "discover", "discover_inputs", "timeout", "retries", "env", "cwd"};
 constexpr std::array<std::string_view, 3> kResourceTypes = {"port", "postgres", "service"};
 
 constexpr FieldRule kSuiteEnv{sd::kShardPlaceholders, "the suite's 'env'"};
@@ -250,6 +250,10 @@ class SuiteReader {
         const auto retries = sd::parse_count(w_.text(field, kExpect));
         if (!retries) w_.fail_value(field, kExpect);
         entry.retries = *retries;
+      } else if (field.key == "discover_inputs") {
+        entry.discover_inputs = read_patterns(field);
+        if (discover == nullptr)
+          w_.fail(field.key_node, "'discover_inputs' needs a 'discover' command in the same entry");
       } else if (field.key == "env") {
         entry.env = w_.env(field, kTestEnv);
       } else if (field.key == "cwd") {
@@ -257,6 +261,18 @@ class SuiteReader {
       }
     }
     return entry;
+  }
+
+  std::vector<std::string> read_patterns(const Field& field) {
+    constexpr std::string_view kExpect = "a list of file patterns like tests/**/*.py";
+    if (!field.value.IsSequence() || field.value.size() == 0) w_.fail_value(field, kExpect);
+    std::vector<std::string> patterns;
+    for (const YAML::Node& item : field.value) {
+      if (!item.IsScalar() || item.Scalar().empty())
+        w_.fail(item, "each of 'discover_inputs' must be a non-empty file pattern");
+      patterns.push_back(item.Scalar());
+    }
+    return patterns;
   }
 
   std::filesystem::path read_cwd(const Field& field) {

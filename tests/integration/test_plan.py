@@ -135,3 +135,25 @@ def test_warm_run_uses_history(shardrun, tmp_path):
     run = json.loads((r.run_dir() / "run.json").read_text())
     first_started = sorted(run["units"], key=lambda u: u["start"])[:4]
     assert any("test_planted_slow" in t for u in first_started for t in u["tests"])
+
+
+def test_discovery_is_cached_while_its_inputs_are_unchanged(shardrun, tmp_path):
+    (tmp_path / "ids.txt").write_text("a\nb\n")
+    suite = tmp_path / "suite.yaml"
+    suite.write_text(
+        "version: 1\n"
+        "tests:\n"
+        "  - name: cached\n"
+        "    discover: cat ids.txt; echo ran >> discover-count.txt\n"
+        "    discover_inputs: ['ids.txt']\n"
+        "    command: echo {tests} >> seen.txt\n")
+    count = tmp_path / "discover-count.txt"
+    for _ in range(2):
+        r = shardrun("--workers", "1", suite)
+        assert r.code == 0, r
+    assert count.read_text().count("ran") == 1  # the second run used the cache
+    (tmp_path / "ids.txt").write_text("a\nb\nc\n")
+    r = shardrun("--workers", "1", suite)
+    assert r.code == 0, r
+    assert count.read_text().count("ran") == 2  # changed input: discovered again
+    assert (tmp_path / "seen.txt").read_text().split()[-3:] == ["a", "b", "c"]

@@ -257,6 +257,28 @@ def test_closed_stdout_does_not_change_the_outcome(tmp_path, marker, sleeper):
     assert totals(root) == {"tests": 2, "failures": 1, "errors": 0, "skipped": 0}
 
 
+def test_sigint_during_discovery_ends_at_once(tmp_path, marker, sleeper):
+    started = tmp_path / "discovering"
+    suite = write_suite(tmp_path,
+                        "tests:\n"
+                        "  - name: d\n"
+                        f"    discover: 'touch {started}; {sleeper} 30; echo t1'\n"
+                        "    command: 'echo {tests}'\n")
+    run = Run(tmp_path, suite, "--workers", "2")
+    try:
+        assert wait_until(started.exists, 10), run.out
+        run.signal(signal.SIGINT)
+        t0 = time.monotonic()
+        rc = run.wait(timeout=15)
+        elapsed = time.monotonic() - t0
+    finally:
+        run.kill()
+    assert rc == 130, run.out
+    assert elapsed < 4, (elapsed, run.out)
+    assert "interrupted" in run.out, run.out
+    assert_no_process_left(marker)
+
+
 def teardown_suite(tmp_path, where):
     """A suite whose shard or global teardown takes 2 s and leaves start/done files."""
     step = f"'touch {tmp_path}/{where}-start; sleep 2; touch {tmp_path}/{where}-done'"
@@ -476,6 +498,10 @@ def test_descriptor_exhaustion_fails_units_instead_of_hanging(tmp_path):
                 proc.communicate()
                 hung.append((limit, "hung; SIGTERM ignored too"))
             continue
+        if "runtime error:" in out and "does not point to an object of type" in out:
+            # A sanitizer build: UBSan's vptr check needs a pipe of its own to
+            # probe memory, and reports valid objects as bad when it gets none.
+            continue
         assert proc.returncode in (0, 1, 3), (limit, out)
         if proc.returncode != 0:
             assert "Too many open files" in out, (limit, out)
@@ -549,9 +575,6 @@ ODD_NAMES = {
 }
 
 
-@pytest.mark.xfail(strict=True, reason="name_ok() in src/junit/normalise.cpp checks copied element "
-                   "and attribute names for clean UTF-8 and the colon only, not XML 1.0 Name / "
-                   "Namespaces QName, so the merged report is rejected by strict parsers")
 @pytest.mark.parametrize("case", sorted(ODD_NAMES))
 def test_merged_report_stays_well_formed_for_names_pugixml_accepts(tmp_path, case):
     # One unit's odd XML must not make Jenkins or Python reject the whole report.
