@@ -46,7 +46,9 @@ for target in "${targets[@]}"; do
     -timeout=10 -print_final_stats=1 -artifact_prefix="$artifacts" ${FUZZ_ARGS:-} \
     2>&1 | tee "$work/$target/log.txt"
   rc=${PIPESTATUS[0]}
-  if [ "$rc" -ne 0 ]; then
+  # With -fork=1 -ignore_crashes=1 libFuzzer exits 0 after a finding: the
+  # artifacts tell.
+  if [ "$rc" -ne 0 ] || [ -n "$(ls -A "$artifacts")" ]; then
     echo "== $target: FINDING (exit $rc); inputs in $artifacts:" >&2
     ls -l "$artifacts" >&2
     status=1

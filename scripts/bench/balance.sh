@@ -18,17 +18,23 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 WORKER_COUNTS="${WORKER_COUNTS:-4 8}"
 LIMIT=240
-FIXTURE="$ROOT/fixtures/pytest-skewed"
-SUITE="$FIXTURE/suite.yaml"
+SOURCE_FIXTURE="$ROOT/fixtures/pytest-skewed"
 
 need_shardrun
-[[ -f "$SUITE" ]] || die "no fixture at $FIXTURE"
+[[ -f "$SOURCE_FIXTURE/suite.yaml" ]] || die "no fixture at $SOURCE_FIXTURE"
 "$PY" -c 'import pytest, xdist' 2>/dev/null ||
   die "pytest-xdist not found (Debian packages python3-pytest python3-pytest-xdist)"
-# Leave the fixture as it was: no __pycache__, no .pytest_cache (same for all tools).
+# No __pycache__ for any tool: every run compiles the same, as a fresh CI checkout.
 export PYTHONDONTWRITEBYTECODE=1
 
 make_tmp T
+# Every tool runs in a copy of the fixture: `shardrun plan` has no
+# --runs-dir and would leave a run directory (its discovery log) beside the
+# suite in the repository.
+FIXTURE="$T/pytest-skewed"
+mkdir -p "$FIXTURE"
+cp "$SOURCE_FIXTURE"/*.py "$SOURCE_FIXTURE"/suite.yaml "$FIXTURE/"
+SUITE="$FIXTURE/suite.yaml"
 XDIST_VERSION="$("$PY" -c 'import xdist; print(xdist.__version__)')"
 HAVE_WORKSTEAL=0
 # Asked outside the fixture: its conftest would add 2 s to --help.

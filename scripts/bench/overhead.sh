@@ -28,8 +28,8 @@ fi
 
 make_tmp T
 # A second place for shardrun's run directory on tmpfs, when there is one:
-# the difference between the two shardrun rows is the file system's cost
-# of creating 2000 log files (ext4 inode allocation), not shardrun's.
+# the difference between the two shardrun rows estimates the file system's
+# cost of creating 2000 log files (ext4 inode allocation), not shardrun's.
 SHM=""
 if [[ -d /dev/shm && -w /dev/shm ]]; then
   SHM="$(mktemp -d /dev/shm/shardrun-bench.XXXXXX)"
@@ -149,8 +149,8 @@ if [[ -n "$SHM" ]]; then
   echo "shardrun-tmpfs: the same run with --runs-dir, --junit and --timings on /dev/shm:" \
     "$(ratio "${MED[shardrun-tmpfs]}" "${MED[xargs]}") x xargs," \
     "$(ratio "${MED[parallel]:-}" "${MED[shardrun-tmpfs]}") x faster than parallel;"
-  echo "      the gap to the shardrun row is the cost of creating the log files on $(df -T "$T" |
-    awk 'NR == 2 { print $2 }')."
+  echo "      its difference from the shardrun row estimates what creating the 2000 log files" \
+    "costs on $(df -T "$T" | awk 'NR == 2 { print $2 }') (compare best and median: noise is large)."
 fi
 echo "note: shardrun writes one log per unit, run.json, the timings file and a merged JUnit"
 echo "      report of $UNITS testcases; xargs writes nothing, so this is an upper bound on overhead."

@@ -138,6 +138,10 @@ CommandLine parse_command_line(int argc, const char* const* argv) {
   plan->add_option("-j,--workers", o.workers, "Number of shards, or \"auto\"")->type_name("N|auto");
   plan->add_option("--timings", o.timings, "Timing history file")->type_name("PATH");
   plan->add_flag("--json", o.json, "Print the plan as JSON");
+  plan->add_option("--runs-dir", o.runs_dir,
+                   "Folder for run directories (discovery logs; default: .shardrun/runs beside "
+                   "the suite)")
+      ->type_name("DIR");
 
   CLI::App* merge = app.add_subcommand("merge", "Merge JUnit XML files into one report");
   merge->add_option("-o,--output", o.merge_output, "The merged report")

@@ -47,7 +47,12 @@ class ReportState {
   std::uint64_t total_millis_ = 0;  // exact; totals_.time is derived from it
   std::unordered_set<std::string> suite_names_;
   std::unordered_map<std::string, unsigned> next_copy_;  // base -> next " (n)" to try
-  std::unordered_set<std::uint64_t> case_hashes_;
+  // Hashes of classname+name seen so far, for the duplicate warning: a
+  // small hash set of recent ones, folded now and then into one sorted
+  // vector (8 bytes a testcase, against ~50 for a hash set of them all).
+  bool seen_before(std::uint64_t hash);
+  std::unordered_set<std::uint64_t> recent_hashes_;
+  std::vector<std::uint64_t> sorted_hashes_;
   std::uint64_t duplicates_ = 0;
   std::vector<std::string> warnings_;
 };

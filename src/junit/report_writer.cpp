@@ -1,6 +1,7 @@
 // ReportWriter: streams suites into an anonymous body file, keeps only
 // totals, names and hashes, and commits root + body atomically (rule 11).
 #include <sys/stat.h>
+#include <algorithm>
 
 #include <fmt/format.h>
 
@@ -64,6 +65,21 @@ std::string ReportState::claim_suite_name(const std::string& base) {
   }
 }
 
+bool ReportState::seen_before(std::uint64_t hash) {
+  if (std::binary_search(sorted_hashes_.begin(), sorted_hashes_.end(), hash)) return true;
+  if (!recent_hashes_.insert(hash).second) return true;
+  if (recent_hashes_.size() >= 65536) {
+    std::size_t middle = sorted_hashes_.size();
+    sorted_hashes_.insert(sorted_hashes_.end(), recent_hashes_.begin(), recent_hashes_.end());
+    std::sort(sorted_hashes_.begin() + static_cast<std::ptrdiff_t>(middle), sorted_hashes_.end());
+    std::inplace_merge(sorted_hashes_.begin(),
+                       sorted_hashes_.begin() + static_cast<std::ptrdiff_t>(middle),
+                       sorted_hashes_.end());
+    recent_hashes_.clear();
+  }
+  return false;
+}
+
 void ReportState::record_case(const CaseSummary& summary, std::uint64_t millis) {
   ++totals_.tests;
   if (summary.outcome == Outcome::kFailed) ++totals_.failures;
@@ -72,7 +88,7 @@ void ReportState::record_case(const CaseSummary& summary, std::uint64_t millis) 
   total_millis_ += millis;
   totals_.time = static_cast<double>(total_millis_) / 1000.0;
 
-  if (case_hashes_.insert(case_hash(summary.classname, summary.name)).second) return;
+  if (!seen_before(case_hash(summary.classname, summary.name))) return;
   ++duplicates_;
   if (duplicates_ <= kMaxDuplicateWarnings) {
     warnings_.push_back(fmt::format(R"(duplicate testcase: classname "{}" name "{}")",

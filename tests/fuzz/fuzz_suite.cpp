@@ -10,17 +10,23 @@
 // promises its callers, since the scheduler relies on it without re-checking:
 // a non-empty `tests:` with unique, non-empty names and non-empty commands.
 // The commands of an accepted suite are also pushed through placeholder
-// expansion, which must fail only with shardrun::Error.
+// expansion, which must fail only with shardrun::Error, and through the
+// JobBuilder the run uses, which must not fail at all: a suite the loader
+// accepts must not blow up once the run has started (DESIGN §3: bad suites
+// exit 2 with nothing run).
 
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <set>
 #include <string>
 #include <vector>
 
 #include "shardrun/error.hpp"
+#include "shardrun/job_builder.hpp"
 #include "shardrun/placeholders.hpp"
 #include "shardrun/suite.hpp"
 
@@ -91,12 +97,62 @@ void check_suite(const shardrun::Suite& suite) {
   }
 }
 
+// One scratch run directory per fuzzing process (prepare_shard creates
+// {tmp} folders in it), removed at exit.
+const std::filesystem::path& run_dir() {
+  static const std::filesystem::path dir = [] {
+    std::string pattern = (std::filesystem::temp_directory_path() / "fuzz_suite.XXXXXX").string();
+    if (::mkdtemp(pattern.data()) == nullptr) finding("mkdtemp failed");
+    std::atexit([] {
+      std::error_code ec;
+      std::filesystem::remove_all(run_dir(), ec);
+    });
+    return std::filesystem::path(pattern);
+  }();
+  return dir;
+}
+
+// Everything the run builds from the suite, for two shards.
+void build_jobs(const shardrun::Suite& suite) {
+  shardrun::RunContext context;
+  context.run_id = "fuzz";
+  context.run_dir = run_dir();
+  context.shards = 2;
+  context.base_env = {{"PATH", "/usr/bin:/bin"}, {"HOME", "/root"}};
+  shardrun::JobBuilder jobs(suite, context);
+  try {
+    (void)jobs.global_setup();
+    (void)jobs.global_teardown();
+    for (int shard = 0; shard < 2; ++shard) {
+      if (auto problem = jobs.prepare_shard(shard)) finding("prepare_shard failed", *problem);
+      (void)jobs.shard_setup(shard);
+      (void)jobs.shard_teardown(shard);
+      for (std::size_t i = 0; i < suite.tests.size(); ++i) {
+        const shardrun::Entry& entry = suite.tests[i];
+        if (entry.discover && shard == 0) (void)jobs.discover(i);
+        shardrun::Unit unit;
+        unit.id = i;
+        unit.entry = i;
+        unit.label = entry.name;
+        unit.attempt = shard;  // a retry on the second shard
+        if (entry.discover) unit.tests = {"tests/a.py::t[1]", "it's b", "-x"};
+        (void)jobs.unit(shard, unit);
+      }
+      (void)jobs.release_shard(shard);
+    }
+  } catch (const std::exception& e) {
+    finding("an accepted suite cannot be turned into processes", e.what());
+  }
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string text(reinterpret_cast<const char*>(data), size);
   try {
-    check_suite(shardrun::parse_suite(text, "fuzz.yaml"));
+    const shardrun::Suite suite = shardrun::parse_suite(text, "fuzz.yaml");
+    check_suite(suite);
+    build_jobs(suite);
   } catch (const shardrun::SuiteError& e) {
     // The documented message format: "FILE:LINE:COL: error: MESSAGE".
     if (std::strncmp(e.what(), "fuzz.yaml:", 10) != 0)

@@ -1,7 +1,10 @@
 """Discovery, planning, the plan command and the CI-node split."""
 import json
 import os
+import pathlib
+import shutil
 import subprocess
+import tempfile
 
 import pytest
 
@@ -59,8 +62,10 @@ def test_failing_discover_is_a_suite_error_with_its_output(shardrun, tmp_path):
 
 
 def plan_json(*args, env=None):
-    p = subprocess.run([str(BIN), "plan", "--json", *map(str, args)], capture_output=True,
-                       text=True, env=env)
+    runs = pathlib.Path(tempfile.mkdtemp(prefix="shardrun-plan-runs-"))
+    p = subprocess.run([str(BIN), "plan", "--json", "--runs-dir", str(runs), *map(str, args)],
+                       capture_output=True, text=True, env=env)
+    shutil.rmtree(runs, ignore_errors=True)
     assert p.returncode == 0, p.stderr
     return json.loads(p.stdout)
 
@@ -73,7 +78,8 @@ def test_plan_command_prints_units_and_prediction(tmp_path):
     assert sorted(seen) == ids
     assert plan["predicted_makespan"] >= plan["lower_bound"] > 0
     assert {u["shard"] for u in plan["units"]} == {0, 1, 2, 3}
-    text = subprocess.run([str(BIN), "plan", "-j", "4", str(suite)], capture_output=True, text=True)
+    text = subprocess.run([str(BIN), "plan", "-j", "4", "--runs-dir", str(tmp_path / "runs"),
+                           str(suite)], capture_output=True, text=True)
     assert text.returncode == 0, text.stderr
     assert "predicted makespan" in text.stdout and "lower bound" in text.stdout
     assert not (tmp_path / "argv.txt").exists()

@@ -261,3 +261,22 @@ TEST_CASE("rule 4: times are normalised; unparsable timestamps are dropped") {
   }
   CHECK(attr(suite, "time") == "1002.5");
 }
+
+TEST_CASE("rule 10: a duplicate is found also after many distinct testcases") {
+  // More than the recent-hash window, so the first testcases' hashes have
+  // been folded into the sorted vector by the time the duplicate arrives.
+  TempDir dir;
+  ReportWriter writer(dir / "out.xml");
+  std::vector<SyntheticCase> cases(70000);
+  for (std::size_t i = 0; i < cases.size(); ++i) {
+    cases[i].classname = "bulk";
+    cases[i].name = "t" + std::to_string(i);
+    cases[i].outcome = Outcome::kPassed;
+  }
+  writer.add_synthetic_suite("first", {}, cases);
+  CHECK(writer.warnings().empty());
+  writer.add_synthetic_suite("again", {}, {cases[5], cases[69999]});
+  REQUIRE(writer.warnings().size() == 2);
+  CHECK(writer.warnings()[0] == R"(duplicate testcase: classname "bulk" name "t5")");
+  CHECK(writer.totals().tests == 70002);
+}
