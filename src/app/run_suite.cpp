@@ -115,7 +115,7 @@ int run_suite(const Options& options, const InterruptSource& interrupts) {
     JobBuilder discovery_jobs(suite, context);
     std::vector<PlanEntry> entries =
         app::discover_entries(suite, discovery_jobs, *runner, interrupts, shown_file,
-                              timings_path.parent_path() / "discovery");
+                              timings_path.parent_path() / "discovery", timings);
     std::optional<std::pair<int, int>> node;
     if (options.shard_count) {
       node = std::pair{*options.shard_index, *options.shard_count};
