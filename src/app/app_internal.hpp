@@ -17,12 +17,13 @@ namespace shardrun::app {
 /// planner's view of all entries. A failing discover command is a
 /// SuiteError (exit 2) that shows its output. Entries with discover_inputs
 /// take their ids from `cache_dir` while those inputs are unchanged. An
-/// entry with no start-up history gets its discovery time as a first guess
-/// (collecting imports what running imports).
+/// entry with no start-up history gets its discovery time recorded in
+/// `timings` (when not null) as a first guess: collecting imports what
+/// running imports.
 std::vector<PlanEntry> discover_entries(const Suite& suite, const JobBuilder& jobs,
                                         CommandRunner& runner, const InterruptSource& interrupts,
                                         const std::string& shown_file,
-                                        const std::filesystem::path& cache_dir, Timings& timings);
+                                        const std::filesystem::path& cache_dir, Timings* timings);
 
 /// --plan-out / --plan-in: the units of a run as JSON.
 void write_plan_file(const std::filesystem::path& path, const Suite& suite,

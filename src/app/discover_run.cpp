@@ -91,7 +91,7 @@ void store_ids(const fs::path& file, const std::string& key, const std::vector<s
 std::vector<PlanEntry> discover_entries(const Suite& suite, const JobBuilder& jobs,
                                         CommandRunner& runner, const InterruptSource& interrupts,
                                         const std::string& shown_file, const fs::path& cache_dir,
-                                        Timings& timings) {
+                                        Timings* timings) {
   std::vector<PlanEntry> entries(suite.tests.size());
   std::map<std::uint64_t, std::size_t> running;  // child -> entry
   std::vector<std::optional<std::string>> keys(suite.tests.size());
@@ -131,9 +131,9 @@ std::vector<PlanEntry> discover_entries(const Suite& suite, const JobBuilder& jo
       continue;
     }
     entries[i].ids = parse_test_ids(output);
-    if (!timings.startup(entry.name))
-      timings.record_unit(entry.name,
-                          std::chrono::duration<double>(done->ended - done->started).count(), 0);
+    if (timings && !timings->startup(entry.name))
+      timings->record_unit(entry.name,
+                           std::chrono::duration<double>(done->ended - done->started).count(), 0);
     if (keys[i] && !entries[i].ids.empty())
       store_ids(cache_file(cache_dir, entry), *keys[i], entries[i].ids);
     if (entries[i].ids.empty() && !failure)

@@ -112,16 +112,18 @@ int run_suite(const Options& options, const InterruptSource& interrupts) {
   if (options.plan_in) {
     planned = app::read_plan_file(*options.plan_in, suite);
   } else {
-    JobBuilder discovery_jobs(suite, context);
-    std::vector<PlanEntry> entries =
-        app::discover_entries(suite, discovery_jobs, *runner, interrupts, shown_file,
-                              timings_path.parent_path() / "discovery", timings);
     std::optional<std::pair<int, int>> node;
     if (options.shard_count) {
       node = std::pair{*options.shard_index, *options.shard_count};
     } else {
       node = detect_ci_node(getenv_string);
     }
+    JobBuilder discovery_jobs(suite, context);
+    // Nodes of a split must all make the same plan: no estimate from this
+    // machine's own discovery time there.
+    std::vector<PlanEntry> entries =
+        app::discover_entries(suite, discovery_jobs, *runner, interrupts, shown_file,
+                              timings_path.parent_path() / "discovery", node ? nullptr : &timings);
     // Split across CI nodes, every node runs `workers` shards: plan for all
     // of them, or each node would get only a fraction of a unit per shard.
     PlanOptions plan_options;

@@ -76,7 +76,8 @@ def test_plan_command_prints_units_and_prediction(tmp_path):
     assert plan["shards"] == 4
     seen = [t for u in plan["units"] for t in u["tests"]]
     assert sorted(seen) == ids
-    assert plan["predicted_makespan"] >= plan["lower_bound"] > 0
+    assert plan["lower_bound"] > 0
+    assert plan["predicted_makespan"] >= plan["lower_bound"] * (1 - 1e-9)  # float sums
     assert {u["shard"] for u in plan["units"]} == {0, 1, 2, 3}
     text = subprocess.run([str(BIN), "plan", "-j", "4", "--runs-dir", str(tmp_path / "runs"),
                            str(suite)], capture_output=True, text=True)
