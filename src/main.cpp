@@ -27,6 +27,7 @@ void install_signal_handlers() {
   sa.sa_flags = SA_RESTART;
   sigaction(SIGINT, &sa, nullptr);
   sigaction(SIGTERM, &sa, nullptr);
+  sigaction(SIGHUP, &sa, nullptr);  // a closed terminal: stop cleanly, like SIGTERM
   // A closed stdout (shardrun | head) must not kill the run before teardown.
   signal(SIGPIPE, SIG_IGN);
 }

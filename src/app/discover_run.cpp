@@ -143,8 +143,9 @@ std::vector<PlanEntry> discover_entries(const Suite& suite, const JobBuilder& jo
                                  entry.name, read_tail(spec.log, 40)));
   }
   if (interrupts.count() > 0)
-    throw Error("interrupted during discovery",
-                interrupts.last_signal() == 15 ? ExitCode::kTerminated : ExitCode::kInterrupted);
+    throw Error(
+        "interrupted during discovery",
+        static_cast<ExitCode>(128 + (interrupts.last_signal() > 0 ? interrupts.last_signal() : 2)));
   if (failure) throw *failure;
   return entries;
 }

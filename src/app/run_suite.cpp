@@ -210,7 +210,8 @@ int run_suite(const Options& options, const InterruptSource& interrupts) {
 
   int code = 0;
   if (interrupts.count() > 0) {
-    code = interrupts.last_signal() == SIGTERM ? 143 : 130;
+    // 130 for SIGINT, 143 for SIGTERM, 129 for SIGHUP: the shell's 128 + n.
+    code = 128 + (interrupts.last_signal() > 0 ? interrupts.last_signal() : SIGINT);
   } else if (!summary.problems.empty() || !report_written) {
     code = static_cast<int>(ExitCode::kInfra);
   } else if (totals.failures + totals.errors > 0 || result.stopped_by_failures) {
