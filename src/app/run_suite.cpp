@@ -41,7 +41,13 @@ void prune_runs(const fs::path& runs_dir, int keep) {
   for (const auto& e : fs::directory_iterator(runs_dir, ec))
     if (e.is_directory(ec) && std::regex_match(e.path().filename().string(), run_id))
       runs.push_back(e.path());
-  std::sort(runs.begin(), runs.end());  // run ids start with a sortable time stamp
+  // Run ids start with a sortable time stamp; within one second the
+  // folder's age decides (the pid part says nothing about order).
+  auto key = [&ec](const fs::path& p) {
+    return std::pair{p.filename().string().substr(0, 15), fs::last_write_time(p, ec)};
+  };
+  std::sort(runs.begin(), runs.end(),
+            [&](const fs::path& a, const fs::path& b) { return key(a) < key(b); });
   while (static_cast<int>(runs.size()) >= keep && !runs.empty()) {
     fs::remove_all(runs.front(), ec);
     runs.erase(runs.begin());

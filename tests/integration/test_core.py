@@ -1,5 +1,6 @@
 """The core engine end to end: the seed suite, a mixed suite, bad suites."""
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -233,3 +234,20 @@ def test_features_not_built_yet_are_refused_not_ignored(shardrun, tmp_path):
     assert r.code == 2, r
     assert "resource type 'port' is not supported yet" in r.err
     assert not r.report.exists()
+
+
+def test_keep_runs_orders_runs_of_one_second_by_age_not_pid_text(shardrun, tmp_path):
+    runs = tmp_path / "runs"
+    # as text "10001" < "9999": the pid text would pick the wrong one
+    older = runs / "20200101-000000-9999"
+    newer = runs / "20200101-000000-10001"
+    for d in (older, newer):
+        d.mkdir(parents=True)
+    os.utime(older, (1_000_000, 1_000_000))
+    os.utime(newer, (2_000_000, 2_000_000))
+    suite = tmp_path / "s.yaml"
+    suite.write_text("version: 1\ntests:\n  - {name: a, command: 'true'}\n")
+    r = shardrun("--keep-runs", "2", suite)
+    assert r.code == 0, r
+    left = sorted(p.name for p in runs.iterdir())
+    assert newer.name in left and older.name not in left and len(left) == 2, left
