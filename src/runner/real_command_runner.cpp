@@ -24,6 +24,7 @@
 #include <string>
 #include <string_view>
 #include <thread>
+#include <unordered_map>
 #include <vector>
 
 #include <boost/asio/executor_work_guard.hpp>
@@ -284,8 +285,7 @@ class RealCommandRunner final : public CommandRunner {
     if (spec.argv.empty()) return fail("empty command");
 
     const std::string& name = spec.argv[0];
-    const std::filesystem::path program =
-        runner_detail::find_program(name, spec.env, spec.cwd, error);
+    const std::filesystem::path program = resolve(name, spec, error);
     if (error) return fail(cannot_run(name, error.value()));
     runner_detail::SetupReport report;
     if (report.error()) return fail(cannot_run(name, report.error().value()));
@@ -324,6 +324,25 @@ class RealCommandRunner final : public CommandRunner {
     if (spec.timeout) arm_deadline(id, *child, *spec.timeout);
     children_.emplace(id, std::move(child));
     return std::nullopt;
+  }
+
+  // find_program with a cache: thousands of units of one command would
+  // otherwise stat every PATH entry before each spawn. A hit is checked with
+  // one access(2), so a program removed since falls back to the search.
+  std::filesystem::path resolve(const std::string& name, const ProcessSpec& spec,
+                                std::error_code& error) {
+    if (name.find('/') != std::string::npos)
+      return runner_detail::find_program(name, spec.env, spec.cwd, error);
+    std::string key = runner_detail::search_path_of(spec.env);
+    key += '\0';
+    key += spec.cwd.string();
+    key += '\0';
+    key += name;
+    auto it = program_cache_.find(key);
+    if (it != program_cache_.end() && ::access(it->second.c_str(), X_OK) == 0) return it->second;
+    std::filesystem::path found = runner_detail::find_program(name, spec.env, spec.cwd, error);
+    if (!error) program_cache_[key] = found;
+    return found;
   }
 
   // io thread, called by Boost's SIGCHLD service, and not always later: when
@@ -427,6 +446,7 @@ class RealCommandRunner final : public CommandRunner {
   // io thread only.
   std::map<std::uint64_t, std::unique_ptr<Child>> children_;
   std::promise<void>* all_exited_ = nullptr;  // set by the destructor
+  std::unordered_map<std::string, std::filesystem::path> program_cache_;
 
   // Shared: the io thread delivers, the main thread waits.
   std::mutex mutex_;
