@@ -63,8 +63,7 @@ UnitRecord RunListener::base_record(int shard, const Unit& unit) const {
   return rec;
 }
 
-void RunListener::on_unit_start(int shard, const Unit& unit, TimePoint when) {
-  started_[unit.id] = when;
+void RunListener::on_unit_start(int shard, const Unit& unit, TimePoint /*when*/) {
   status_.unit_started(base_record(shard, unit));
 }
 

@@ -3,7 +3,6 @@
 // (its JUnit file, or synthesized ones as DESIGN §3 "Results" says), a
 // UnitRecord for run.json, and status lines.
 
-#include <map>
 
 #include "shardrun/job_builder.hpp"
 #include "shardrun/junit.hpp"
@@ -53,7 +52,6 @@ class RunListener final : public SchedulerListener {
   junit::ReportWriter& report_;
   StatusPrinter& status_;
   TimePoint run_start_;
-  std::map<std::size_t, TimePoint> started_;
   std::vector<UnitRecord> units_;
   std::vector<std::string> problems_;
   void record_timings(const Unit& unit, const Completion& done,

@@ -4,11 +4,11 @@
 
 #include <algorithm>
 #include <csignal>
+#include <cstdlib>
 #include <ctime>
 #include <regex>
 #include <thread>
 
-#include <cstdlib>
 #include "app_internal.hpp"
 #include "run_listener.hpp"
 #include "shardrun/app.hpp"

@@ -178,8 +178,7 @@ ProcessSpec JobBuilder::unit(int shard, const Unit& unit) {
   PlaceholderValues values = values_for(shard, env);
   values.junit = junit;
   layer_env(env, entry.env, values);
-  values = values_for(shard, env);
-  values.junit = junit;
+  // values.env reads `env` itself, so it already sees the entry's layer.
   values.tests = &unit.tests;
   ProcessSpec spec = make_spec(entry.command, env, values, entry.cwd, unit_log(unit));
   spec.timeout = entry.timeout;
