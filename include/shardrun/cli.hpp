@@ -23,7 +23,16 @@ struct Options {
   Millis kill_grace{10000};
   int max_failures = 0;
   int keep_runs = 20;
+  bool keep_resources = false;  ///< leave per-shard schemas/databases for inspection
   std::size_t tail_lines = 30;
+  /// Re-run failed tests up to this many times (DESIGN §8 rule 9); overrides
+  /// every entry's `retries`. nullopt: each entry's own.
+  std::optional<int> retries;
+  bool fail_on_flaky = false;  ///< a test that passed only on a retry fails the run (exit 1)
+  /// Lines of a unit's log (at most as many KiB) kept in the report for a
+  /// synthesized error, and of each text kept from a retried test's earlier
+  /// attempts; the terminal shows at most this many too.
+  std::size_t output_limit = 80;
   std::optional<std::filesystem::path>
       timings;           ///< default: .shardrun/timings.json beside the suite
   bool dry_run = false;  ///< run: plan only (same as `shardrun plan`)

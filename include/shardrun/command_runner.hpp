@@ -29,6 +29,9 @@ struct Completion {
   ExitStatus status;
   TimePoint started;
   TimePoint ended;
+  /// Set by the scheduler when it stopped the child for a reason of its own
+  /// (e.g. "service 'app' of shard 2 exited (exit status 1)").
+  std::string stopped_because;
 };
 
 class CommandRunner {

@@ -4,10 +4,12 @@
 // directory. Pure apart from creating each shard's {tmp} folder.
 
 #include <filesystem>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "shardrun/placeholders.hpp"
+#include "shardrun/resources.hpp"
 #include "shardrun/scheduler.hpp"
 #include "shardrun/suite.hpp"
 
@@ -19,6 +21,8 @@ struct RunContext {
   int shards = 1;
   EnvList base_env;  ///< the environment shardrun was started with
   Millis kill_grace{10000};
+  bool keep_resources = false;     ///< --keep-resources: leave schemas and databases
+  std::filesystem::path lock_dir;  ///< port locks; empty: default_lock_dir()
 };
 
 class JobBuilder final : public JobSource {
@@ -42,8 +46,15 @@ class JobBuilder final : public JobSource {
   /// Stem of a unit's files: "003-api" (retries: "003-api.retry1").
   std::string unit_stem(const Unit& unit) const;
 
-  std::optional<std::string> prepare_shard(int shard) override;
-  std::optional<std::string> release_shard(int shard) override;
+  // Resources (job_resources.cpp).
+  std::size_t resource_count() const override;
+  ResourceStart acquire_resource(int shard, std::size_t index) override;
+  ReadyCheck check_ready(int shard, std::size_t index, TimePoint since, TimePoint now) override;
+  std::optional<std::string> release_resource(int shard, std::size_t index) override;
+  std::string resource_name(std::size_t index) const override;
+  /// A service's log: "<run_dir>/logs/shard-2-service-app.log".
+  std::filesystem::path service_log(int shard, std::size_t index) const;
+
   std::vector<ProcessSpec> shard_setup(int shard) override;
   std::vector<ProcessSpec> shard_teardown(int shard) override;
   ProcessSpec unit(int shard, const Unit& unit) override;
@@ -61,8 +72,18 @@ class JobBuilder final : public JobSource {
   /// Expands each value against the env built so far and appends it.
   void layer_env(EnvList& env, const EnvList& layer, PlaceholderValues values) const;
 
+  /// What one acquired resource of a shard holds until it is released.
+  struct Held {
+    std::optional<PortLease> port;
+    std::unique_ptr<PostgresLease> postgres;
+    ReadyProbe ready;  ///< a service's probe, placeholders expanded
+    EnvList exports;
+  };
+  Held& held(int shard, std::size_t index);
+
   const Suite& suite_;
   RunContext context_;
+  std::vector<std::vector<Held>> held_;  ///< [shard][resource]
 };
 
 /// Sets NAME=VALUE in an EnvList, replacing an earlier NAME.

@@ -8,6 +8,7 @@
 
 #include <cstddef>
 #include <deque>
+#include <filesystem>
 #include <functional>
 #include <optional>
 #include <string>
@@ -27,16 +28,36 @@ struct Unit {
   int attempt = 0;    ///< 0 for the first run, n for the n-th retry
 };
 
+/// How setting up one resource of a shard went (DESIGN §5).
+struct ResourceStart {
+  std::optional<std::string> error;    ///< it failed (nothing is left to release)
+  std::optional<ProcessSpec> service;  ///< a service to start, then probe until ready
+};
+
+/// A started service's readiness.
+struct ReadyCheck {
+  enum class State { kReady, kWaiting, kFailed };
+  State state = State::kReady;
+  std::string error;  ///< kFailed: why (e.g. the start-up timeout passed)
+};
+
 /// Builds what the scheduler starts. Implemented over a Suite by JobBuilder.
 class JobSource {
  public:
   virtual ~JobSource() = default;
-  /// In-process preparation of a shard before its setup commands (resources).
-  /// Returns an error message, or nullopt when the shard is ready.
-  virtual std::optional<std::string> prepare_shard(int shard) = 0;
-  /// Undoes prepare_shard, after the teardown commands; always called when
-  /// prepare_shard was. Returns an error message or nullopt.
-  virtual std::optional<std::string> release_shard(int shard) = 0;
+  /// Resources (DESIGN §5): set up one at a time in order before the shard's
+  /// setup commands, released in reverse order after its teardown, always.
+  virtual std::size_t resource_count() const = 0;
+  /// Sets up resource `index` in-process (a port, a database) or says which
+  /// service to start; must not block for long.
+  virtual ResourceStart acquire_resource(int shard, std::size_t index) = 0;
+  /// Polled while a started service is not ready yet; `since` is its start.
+  virtual ReadyCheck check_ready(int shard, std::size_t index, TimePoint since, TimePoint now) = 0;
+  /// Undoes acquire_resource (a service has been stopped already). Returns
+  /// an error message, or nullopt.
+  virtual std::optional<std::string> release_resource(int shard, std::size_t index) = 0;
+  /// "service 'app'": how messages name the resource.
+  virtual std::string resource_name(std::size_t index) const = 0;
   virtual std::vector<ProcessSpec> shard_setup(int shard) = 0;
   virtual std::vector<ProcessSpec> shard_teardown(int shard) = 0;
   virtual ProcessSpec unit(int shard, const Unit& unit) = 0;
@@ -97,14 +118,24 @@ class Scheduler {
   SchedulerResult run(std::deque<Unit> queue);
 
  private:
-  enum class Phase { kIdle, kSetup, kReady, kUnit, kTeardown, kDone };
+  enum class Phase { kIdle, kResources, kSetup, kReady, kUnit, kTeardown, kRelease, kDone };
+  struct Service {
+    std::uint64_t child = 0;
+    TimePoint started;
+    std::filesystem::path log;
+    bool running = true;
+    bool stopping = false;
+  };
   struct ShardState {
     Phase phase = Phase::kIdle;
     std::vector<ProcessSpec> steps;  // setup or teardown commands left
     std::size_t next_step = 0;
     std::optional<std::uint64_t> child;
     std::optional<Unit> unit;
-    bool resources_prepared = false;
+    std::size_t acquired = 0;    // resources set up so far, released in reverse
+    bool waiting_ready = false;  // the last acquired resource is a service not ready yet
+    std::vector<std::optional<Service>> services;  // by resource index
+    std::optional<std::string> broken;             // a service died: take no more units
     bool setup_started = false;
     ShardReport report;
   };
@@ -112,12 +143,16 @@ class Scheduler {
   void advance_all();
   void advance(int shard);
   void begin_teardown(int shard);
+  bool advance_resources(int shard);
+  bool advance_release(int shard);
+  void on_service_exit(int shard, std::size_t index, const Completion& done);
   void start_step(int shard);
   void on_completion(const Completion& done);
   void check_interrupts();
   void stop_units(bool immediate);
   bool accepting_units() const;
   int shard_of(std::uint64_t child) const;
+  bool any_waiting_ready() const;
   std::size_t shards_claiming() const;
 
   CommandRunner& runner_;

@@ -18,8 +18,11 @@ struct UnitRecord {
   std::size_t id = 0;
   std::string label;
   std::string entry;
-  int shard = -1;  ///< -1: never ran
-  int attempt = 0;
+  int shard = -1;   ///< -1: never ran
+  int attempt = 0;  ///< 0: first run; n: the n-th retry of its failed tests
+  /// Why the unit exists: "planned", "retry" (failed tests run again) or
+  /// "isolation" (part of a crashed batch, re-run to find the culprit).
+  std::string role = "planned";
   std::vector<std::string> tests;
   std::string command;
   std::string log;
@@ -32,7 +35,15 @@ struct UnitRecord {
   int testcases = 0;
   int failures = 0;  ///< failed + errored testcases
   int skipped = 0;
+  int retried = 0;   ///< failed tests of this unit that were queued to run again
   std::string note;  ///< why, for anything but passed
+};
+
+/// A test that failed and then passed on a retry (DESIGN §8 rule 9).
+struct FlakyTest {
+  std::string entry;
+  std::string test;         ///< its test id, or "classname.name" for an entry without discover
+  int failed_attempts = 0;  ///< attempts that failed before the one that passed
 };
 
 struct RunSummary {
@@ -46,6 +57,7 @@ struct RunSummary {
   std::vector<ShardReport> shard_reports;
   std::vector<UnitRecord> units;
   std::vector<std::string> problems;  ///< infrastructure failures
+  std::vector<FlakyTest> flaky;       ///< passed on a retry; reported passed
   int exit_code = 0;
 };
 
@@ -78,7 +90,8 @@ class StatusPrinter {
   struct Options {
     bool smart = false;  ///< live status line (TTY and TERM != dumb)
     bool color = false;
-    std::size_t tail_lines = 30;  ///< log lines shown for a failing unit
+    std::size_t tail_lines = 30;         ///< log lines shown for a failing unit
+    std::size_t tail_bytes = 64 * 1024;  ///< and at most this many bytes of them
     std::FILE* out = stdout;
   };
   /// Options from the environment: isatty(1), TERM, NO_COLOR, CLICOLOR_FORCE, FORCE_COLOR.

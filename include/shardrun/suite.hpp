@@ -48,12 +48,33 @@ struct Entry {
   SourceLocation where;
 };
 
-/// One item of `shard.resources` (DESIGN §5). Parsed and validated; which
-/// types are supported is decided by the resources module.
+/// How a service says it is ready (DESIGN §5).
+struct ReadyProbe {
+  enum class Kind { kNone, kTcp, kHttp, kLog };
+  Kind kind = Kind::kNone;
+  std::string target;  ///< "HOST:PORT", a URL, or a regex; may hold placeholders
+};
+
+/// One item of `shard.resources` (DESIGN §5), validated per type. Text
+/// fields are kept as written; placeholders are expanded per shard.
 struct ResourceSpec {
-  std::string type;  ///< "port", "postgres", "service"
-  EnvList fields;    ///< the other scalar keys as written (name, mode, url, ...)
+  enum class Type { kPort, kPostgres, kService };
+  Type type = Type::kPort;
+  std::string name;  ///< port: the variable; service: names its log and messages
+  // postgres
+  bool database_mode = false;  ///< `mode: database` (else schema)
+  std::string prefix = "shardrun";
+  std::string url;                        ///< empty: the PG* variables
+  std::string template_db = "template1";  ///< database mode
+  // service
+  std::optional<CommandSpec> command;
+  std::filesystem::path cwd;  ///< absolute; default: the suite file's folder
+  ReadyProbe ready;
+  std::chrono::milliseconds timeout{30000};  ///< start-up limit for `ready`
   SourceLocation where;
+
+  /// "port WEB_PORT", "postgres schema app_test", "service 'app'".
+  std::string display() const;
 };
 
 struct ShardSpec {

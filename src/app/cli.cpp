@@ -109,11 +109,30 @@ CommandLine parse_command_line(int argc, const char* const* argv) {
                  "Stop starting units after this many failed tests (0: never)")
       ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
+  app.add_flag("--keep-resources", o.keep_resources,
+               "Leave each shard's PostgreSQL schema or database in place after the run, to "
+               "look at what the tests left (the next run drops them first)");
   app.add_option("--keep-runs", o.keep_runs, "Run directories to keep (older ones are pruned)")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
   app.add_option("--tail-lines", o.tail_lines, "Log lines printed for a failing unit")
       ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  app.add_option("--retries", o.retries,
+                 "Re-run failed tests up to N times, on any shard (only the failed test ids of "
+                 "an entry with `discover`, else the whole entry); overrides each entry's "
+                 "`retries`. A test that passes on a retry is flaky: reported passed, with its "
+                 "failures as <flakyFailure>")
+      ->type_name("N")
+      ->check(CLI::NonNegativeNumber);
+  app.add_flag("--fail-on-flaky", o.fail_on_flaky,
+               "Exit 1 when a test passed only on a retry (default: flaky passes count as passed)");
+  app.add_option("--output-limit", o.output_limit,
+                 "Log lines (and at most as many KiB) of a unit kept in the report for a "
+                 "synthesized error (crash, timeout, missing JUnit) and from each earlier attempt "
+                 "of a retried test; also caps --tail-lines")
+      ->type_name("LINES")
+      ->check(CLI::PositiveNumber)
       ->capture_default_str();
 
   app.add_option("--timings", o.timings,

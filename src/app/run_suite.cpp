@@ -67,13 +67,6 @@ void reject_unsupported(const Suite& suite, const std::string& shown_file) {
                        fmt::format("'retries' (test '{}') is not supported yet by this version of "
                                    "shardrun; remove it or set it to 0",
                                    entry.name));
-  if (!suite.shard.resources.empty()) {
-    const ResourceSpec& r = suite.shard.resources.front();
-    throw SuiteError(shown_file, r.where.line, r.where.column,
-                     fmt::format("resource type '{}' is not supported yet by this version of "
-                                 "shardrun (shard.resources must be empty)",
-                                 r.type));
-  }
 }
 
 std::optional<std::string> getenv_string(const char* name) {
@@ -110,6 +103,7 @@ int run_suite(const Options& options, const InterruptSource& interrupts) {
   context.shards = workers;
   context.base_env = current_environment();
   context.kill_grace = options.kill_grace;
+  context.keep_resources = options.keep_resources;
   std::unique_ptr<CommandRunner> runner = make_real_command_runner();
 
   // Plan: discovered test ids batched by predicted time, longest first; or

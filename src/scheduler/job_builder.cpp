@@ -103,7 +103,13 @@ EnvList JobBuilder::shard_env(int shard) const {
   }
   PlaceholderValues values = values_for(shard, env);
   layer_env(env, suite_.env, values);
-  if (shard >= 0) layer_env(env, suite_.shard.env, values);
+  if (shard >= 0) {
+    layer_env(env, suite_.shard.env, values);
+    // Then what the shard's resources export, in the order they were made.
+    if (static_cast<std::size_t>(shard) < held_.size())
+      for (const Held& h : held_[shard])
+        for (const auto& [name, value] : h.exports) set_env(env, name, value);
+  }
   return env;
 }
 
@@ -151,18 +157,11 @@ fs::path JobBuilder::unit_junit(const Unit& unit) const {
   return context_.run_dir / "junit" / (unit_stem(unit) + ".xml");
 }
 
-std::optional<std::string> JobBuilder::prepare_shard(int shard) {
+std::vector<ProcessSpec> JobBuilder::shard_setup(int shard) {
+  // Made by the first resource already when there is one; a failure shows
+  // in the commands that use {tmp}.
   std::error_code ec;
   fs::create_directories(shard_tmp(shard), ec);
-  if (ec) return fmt::format("cannot create {}: {}", shard_tmp(shard).string(), ec.message());
-  return std::nullopt;
-}
-
-std::optional<std::string> JobBuilder::release_shard(int) {
-  return std::nullopt;
-}
-
-std::vector<ProcessSpec> JobBuilder::shard_setup(int shard) {
   return commands(suite_.shard.setup, shard, fmt::format("shard-{}-setup", shard));
 }
 

@@ -31,9 +31,13 @@ SchedulerResult Scheduler::run(std::deque<Unit> queue) {
   advance_all();
   while (runner_.running() > 0) {
     check_interrupts();
-    std::optional<Completion> done = runner_.wait(options_.poll_interval);
+    // A service on its way up is probed often: start-up time is paid per shard.
+    Millis wait =
+        any_waiting_ready() ? std::min(options_.poll_interval, Millis(20)) : options_.poll_interval;
+    std::optional<Completion> done = runner_.wait(wait);
     if (!done) {
       listener_.on_tick(clock_.now());
+      advance_all();
       continue;
     }
     on_completion(*done);
@@ -56,10 +60,16 @@ bool Scheduler::accepting_units() const {
 }
 
 std::size_t Scheduler::shards_claiming() const {
-  // A shard in setup will take a unit once ready: count it as a claim so
-  // that no more shards are prepared than there are units for.
-  return std::count_if(shards_.begin(), shards_.end(),
-                       [](const ShardState& s) { return s.phase == Phase::kSetup; });
+  // A shard being prepared will take a unit once ready: count it as a claim
+  // so that no more shards are prepared than there are units for.
+  return std::count_if(shards_.begin(), shards_.end(), [](const ShardState& s) {
+    return s.phase == Phase::kResources || s.phase == Phase::kSetup;
+  });
+}
+
+bool Scheduler::any_waiting_ready() const {
+  return std::any_of(shards_.begin(), shards_.end(),
+                     [](const ShardState& s) { return s.waiting_ready; });
 }
 
 void Scheduler::advance_all() {
@@ -71,23 +81,20 @@ void Scheduler::advance(int shard) {
   for (;;) {
     if (s.child) return;  // a command of this shard is running: wait for it
     switch (s.phase) {
-      case Phase::kIdle: {
+      case Phase::kIdle:
         if (!accepting_units() || queue_.size() <= shards_claiming()) return;
-        s.resources_prepared = true;
-        if (std::optional<std::string> problem = jobs_.prepare_shard(shard)) {
-          s.report.problem = true;
-          listener_.on_shard_problem(shard, *problem);
+        s.services.assign(jobs_.resource_count(), std::nullopt);
+        s.phase = Phase::kResources;
+        continue;
+      case Phase::kResources:
+        if (!accepting_units()) {
           begin_teardown(shard);
           continue;
         }
-        s.setup_started = true;
-        s.steps = jobs_.shard_setup(shard);
-        s.next_step = 0;
-        s.phase = Phase::kSetup;
+        if (!advance_resources(shard)) return;  // a service is not ready yet
         continue;
-      }
       case Phase::kSetup:
-        if (!accepting_units()) {
+        if (!accepting_units() || s.broken) {
           begin_teardown(shard);
           continue;
         }
@@ -99,7 +106,7 @@ void Scheduler::advance(int shard) {
         s.phase = Phase::kReady;
         continue;
       case Phase::kReady: {
-        if (!accepting_units() || queue_.empty()) {
+        if (!accepting_units() || queue_.empty() || s.broken) {
           begin_teardown(shard);
           continue;
         }
@@ -117,13 +124,10 @@ void Scheduler::advance(int shard) {
           start_step(shard);
           return;
         }
-        if (s.resources_prepared) {
-          s.resources_prepared = false;
-          if (std::optional<std::string> problem = jobs_.release_shard(shard)) {
-            s.report.problem = true;
-            listener_.on_shard_problem(shard, *problem);
-          }
-        }
+        s.phase = Phase::kRelease;
+        continue;
+      case Phase::kRelease:
+        if (!advance_release(shard)) return;  // a service is stopping
         s.phase = Phase::kDone;
         return;
       case Phase::kDone:
@@ -132,8 +136,73 @@ void Scheduler::advance(int shard) {
   }
 }
 
+bool Scheduler::advance_resources(int shard) {
+  ShardState& s = shards_[shard];
+  auto fail = [&](std::size_t index, const std::string& why) {
+    s.report.problem = true;
+    listener_.on_shard_problem(shard, fmt::format("{}: {}", jobs_.resource_name(index), why));
+    begin_teardown(shard);
+  };
+  if (s.waiting_ready) {
+    std::size_t index = s.acquired - 1;
+    ReadyCheck check = jobs_.check_ready(shard, index, s.services[index]->started, clock_.now());
+    if (check.state == ReadyCheck::State::kWaiting) return false;
+    s.waiting_ready = false;
+    if (check.state == ReadyCheck::State::kFailed) {
+      fail(index, check.error);
+      return true;
+    }
+  }
+  while (s.acquired < jobs_.resource_count()) {
+    std::size_t index = s.acquired;
+    ResourceStart start = jobs_.acquire_resource(shard, index);
+    if (start.error) {
+      fail(index, *start.error);
+      return true;
+    }
+    s.acquired += 1;
+    if (start.service) {
+      Service service;
+      service.log = start.service->log;
+      service.child = runner_.start(*start.service);
+      service.started = clock_.now();
+      s.services[index] = service;
+      s.waiting_ready = true;
+      return true;  // probed on the next pass
+    }
+  }
+  s.setup_started = true;
+  s.steps = jobs_.shard_setup(shard);
+  s.next_step = 0;
+  s.phase = Phase::kSetup;
+  return true;
+}
+
+bool Scheduler::advance_release(int shard) {
+  ShardState& s = shards_[shard];
+  while (s.acquired > 0) {
+    std::size_t index = s.acquired - 1;
+    std::optional<Service>& service = s.services[index];
+    if (service && service->running) {
+      if (!service->stopping) {
+        service->stopping = true;
+        runner_.stop(service->child, false);
+      }
+      return false;
+    }
+    s.acquired -= 1;
+    if (std::optional<std::string> problem = jobs_.release_resource(shard, index)) {
+      s.report.problem = true;
+      listener_.on_shard_problem(shard,
+                                 fmt::format("{}: {}", jobs_.resource_name(index), *problem));
+    }
+  }
+  return true;
+}
+
 void Scheduler::begin_teardown(int shard) {
   ShardState& s = shards_[shard];
+  s.waiting_ready = false;
   s.steps = s.setup_started ? jobs_.shard_teardown(shard) : std::vector<ProcessSpec>{};
   s.next_step = 0;
   s.phase = Phase::kTeardown;
@@ -150,13 +219,55 @@ int Scheduler::shard_of(std::uint64_t child) const {
   return -1;
 }
 
+void Scheduler::on_service_exit(int shard, std::size_t index, const Completion& done) {
+  ShardState& s = shards_[shard];
+  Service& service = *s.services[index];
+  service.running = false;
+  // Stopped by us, or by a second Ctrl-C: nothing to report.
+  if (service.stopping || (result_.interrupted && done.status.interrupted)) return;
+  if (s.phase == Phase::kTeardown || s.phase == Phase::kRelease || s.phase == Phase::kDone) return;
+
+  std::string name = jobs_.resource_name(index);
+  s.report.problem = true;
+  if (s.phase == Phase::kResources && s.waiting_ready && index + 1 == s.acquired) {
+    listener_.on_shard_problem(
+        shard, fmt::format("{}: exited before it was ready ({}); see its log {}", name,
+                           done.status.describe(), service.log.string()));
+    begin_teardown(shard);
+    return;
+  }
+  s.broken = fmt::format("{} of shard {} exited ({}); see its log {}", name, shard,
+                         done.status.describe(), service.log.string());
+  listener_.on_shard_problem(shard, *s.broken + "; the shard takes no more units");
+  if (s.phase == Phase::kResources) {
+    begin_teardown(shard);
+  } else if (s.child) {
+    runner_.stop(*s.child, false);  // the unit or setup step cannot go on without it
+  }
+}
+
 void Scheduler::on_completion(const Completion& done) {
   int shard = shard_of(done.id);
-  if (shard < 0) return;  // not ours (cannot happen with one scheduler per runner)
+  if (shard < 0) {
+    for (std::size_t i = 0; i < shards_.size(); ++i) {
+      for (std::size_t r = 0; r < shards_[i].services.size(); ++r) {
+        const std::optional<Service>& service = shards_[i].services[r];
+        if (service && service->running && service->child == done.id) {
+          on_service_exit(static_cast<int>(i), r, done);
+          return;
+        }
+      }
+    }
+    return;  // not ours (cannot happen with one scheduler per runner)
+  }
   ShardState& s = shards_[shard];
   s.child.reset();
   switch (s.phase) {
     case Phase::kSetup:
+      if (s.broken) {
+        begin_teardown(shard);  // already reported: its service died
+        return;
+      }
       if (!done.status.success()) {
         s.report.problem = true;
         listener_.on_shard_problem(
@@ -174,7 +285,14 @@ void Scheduler::on_completion(const Completion& done) {
       s.phase = Phase::kReady;
       s.report.units += 1;
       s.report.busy_seconds += seconds_between(done.started, done.ended);
-      UnitVerdict verdict = listener_.on_unit_end(shard, unit, done);
+      UnitVerdict verdict;
+      if (s.broken && done.status.interrupted) {
+        Completion stopped = done;
+        stopped.stopped_because = *s.broken;
+        verdict = listener_.on_unit_end(shard, unit, stopped);
+      } else {
+        verdict = listener_.on_unit_end(shard, unit, done);
+      }
       failed_tests_ += verdict.failed_tests;
       for (Unit& retry : verdict.requeue) queue_.push_back(std::move(retry));
       if (options_.max_failures > 0 && failed_tests_ >= options_.max_failures &&
@@ -195,7 +313,9 @@ void Scheduler::on_completion(const Completion& done) {
       ++s.next_step;  // teardown goes on after a failure: every step gets its chance
       return;
     case Phase::kIdle:
+    case Phase::kResources:
     case Phase::kReady:
+    case Phase::kRelease:
     case Phase::kDone:
       return;
   }
@@ -203,7 +323,7 @@ void Scheduler::on_completion(const Completion& done) {
 
 void Scheduler::stop_units(bool immediate) {
   // Units and setup steps are stopped; teardown steps are left to finish,
-  // since teardown always runs.
+  // since teardown always runs. Services are stopped at release.
   for (ShardState& s : shards_)
     if (s.child && (s.phase == Phase::kUnit || s.phase == Phase::kSetup))
       runner_.stop(*s.child, immediate);

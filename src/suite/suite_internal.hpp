@@ -137,4 +137,12 @@ std::optional<int> parse_count(std::string_view text);
 std::string unknown_placeholder_message(std::string_view name);
 std::string unterminated_placeholder_message(std::string_view text);
 
+/// One item of `shard.resources`, checked against the keys of its type.
+ResourceSpec read_resource(Walker& walker, const YAML::Node& node,
+                           const std::filesystem::path& suite_dir);
+
+/// A folder path field (`cwd`), relative to `base`; fails unless it exists.
+std::filesystem::path existing_folder(Walker& walker, const Field& field,
+                                      const std::filesystem::path& base);
+
 }  // namespace shardrun::suite_detail

@@ -39,7 +39,6 @@ constexpr std::array<std::string_view, 8> kTopKeys = {"version", "name",     "wo
 constexpr std::array<std::string_view, 4> kShardKeys = {"env", "resources", "setup", "teardown"};
 constexpr std::array<std::string_view, 8> kEntryKeys = {
     "name", "command", "discover", "discover_inputs", "timeout", "retries", "env", "cwd"};
-constexpr std::array<std::string_view, 3> kResourceTypes = {"port", "postgres", "service"};
 
 constexpr FieldRule kSuiteEnv{sd::kShardPlaceholders, "the suite's 'env'"};
 constexpr FieldRule kGlobalSetup{sd::kGlobalPlaceholders, "the global 'setup'"};
@@ -47,7 +46,6 @@ constexpr FieldRule kGlobalTeardown{sd::kGlobalPlaceholders, "the global 'teardo
 constexpr FieldRule kShardEnv{sd::kShardPlaceholders, "'shard.env'"};
 constexpr FieldRule kShardSetup{sd::kShardPlaceholders, "'shard.setup'"};
 constexpr FieldRule kShardTeardown{sd::kShardPlaceholders, "'shard.teardown'"};
-constexpr FieldRule kResourceField{sd::kShardPlaceholders, "'shard.resources'"};
 constexpr FieldRule kTestEnv{sd::kUnitPlaceholders, "a test's 'env'"};
 constexpr FieldRule kDiscover{sd::kGlobalPlaceholders, "'discover'"};
 
@@ -147,40 +145,10 @@ class SuiteReader {
       } else if (field.key == "resources") {
         if (!field.value.IsSequence()) w_.fail_value(field, "a list of resources");
         for (const YAML::Node& item : w_.items(field.value)) {
-          suite_.shard.resources.push_back(read_resource(item));
+          suite_.shard.resources.push_back(sd::read_resource(w_, item, suite_.dir));
         }
       }
     }
-  }
-
-  ResourceSpec read_resource(const YAML::Node& node) {
-    if (!node.IsMap()) {
-      w_.fail(node, "each resource must be a map with a 'type', not " + sd::describe(node));
-    }
-    ResourceSpec spec;
-    spec.where = w_.where(node);
-    bool has_type = false;
-    for (const Field& field : w_.fields(node, {}, "a resource")) {
-      if (field.value.IsNull() || !field.value.IsScalar()) {
-        w_.fail_value(field, "a single value (text or a number)");
-      }
-      std::string value = field.value.Scalar();
-      if (field.key == "type") {
-        has_type = true;
-        if (std::find(kResourceTypes.begin(), kResourceTypes.end(), value) ==
-            kResourceTypes.end()) {
-          std::string hint = sd::did_you_mean(value, kResourceTypes);
-          if (hint.empty()) hint = " (known: port, postgres, service)";
-          w_.fail(field.value, "unknown resource type " + sd::quote_for_message(value) + hint);
-        }
-        spec.type = std::move(value);
-      } else {
-        w_.check_placeholders(field.value, value, kResourceField);
-        spec.fields.emplace_back(field.key, std::move(value));
-      }
-    }
-    if (!has_type) w_.fail(node, "a resource needs a 'type' (port, postgres or service)");
-    return spec;
   }
 
   void read_tests(const Field& tests) {
@@ -276,20 +244,7 @@ class SuiteReader {
   }
 
   std::filesystem::path read_cwd(const Field& field) {
-    const std::string text = w_.text(field, "a folder path");
-    if (text.empty()) {
-      w_.fail(field.value, "'cwd' must not be empty (use '.' for the suite's folder)");
-    }
-    const std::filesystem::path dir = normal_dir(suite_.dir / text);
-    std::error_code ec;
-    const auto status = std::filesystem::status(dir, ec);
-    if (!std::filesystem::exists(status)) {
-      w_.fail(field.value, "'cwd' folder does not exist: " + dir.string());
-    }
-    if (!std::filesystem::is_directory(status)) {
-      w_.fail(field.value, "'cwd' is not a folder: " + dir.string());
-    }
-    return dir;
+    return sd::existing_folder(w_, field, suite_.dir);
   }
 
   Walker& w_;

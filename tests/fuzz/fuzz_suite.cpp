@@ -97,7 +97,7 @@ void check_suite(const shardrun::Suite& suite) {
   }
 }
 
-// One scratch run directory per fuzzing process (prepare_shard creates
+// One scratch run directory per fuzzing process (shard_setup creates
 // {tmp} folders in it), removed at exit.
 const std::filesystem::path& run_dir() {
   static const std::filesystem::path dir = [] {
@@ -124,7 +124,6 @@ void build_jobs(const shardrun::Suite& suite) {
     (void)jobs.global_setup();
     (void)jobs.global_teardown();
     for (int shard = 0; shard < 2; ++shard) {
-      if (auto problem = jobs.prepare_shard(shard)) finding("prepare_shard failed", *problem);
       (void)jobs.shard_setup(shard);
       (void)jobs.shard_teardown(shard);
       for (std::size_t i = 0; i < suite.tests.size(); ++i) {
@@ -138,7 +137,6 @@ void build_jobs(const shardrun::Suite& suite) {
         if (entry.discover) unit.tests = {"tests/a.py::t[1]", "it's b", "-x"};
         (void)jobs.unit(shard, unit);
       }
-      (void)jobs.release_shard(shard);
     }
   } catch (const std::exception& e) {
     finding("an accepted suite cannot be turned into processes", e.what());

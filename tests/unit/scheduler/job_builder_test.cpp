@@ -344,22 +344,23 @@ TEST_CASE("the base environment's own values are overridden, never duplicated") 
   CHECK(env_of(spec, "SHARDRUN_JUNIT") == (dir.path() / "run" / "junit" / "000-api.xml").string());
 }
 
-TEST_CASE("prepare_shard creates the shard's {tmp} folder, or says why it cannot") {
+TEST_CASE("shard setup creates the shard's {tmp} folder, and so does the first resource") {
   TempDir dir;
   Suite suite = make_suite(dir.path());
   fs::path run = dir.path() / "run";
   JobBuilder jobs(suite, make_context(run));
-  CHECK_FALSE(jobs.prepare_shard(1).has_value());
+  (void)jobs.shard_setup(1);
   CHECK(fs::is_directory(run / "tmp" / "shard-1"));
-  CHECK_FALSE(jobs.prepare_shard(1).has_value());  // already there: fine
-  CHECK_FALSE(jobs.release_shard(1).has_value());
 
-  // A file where the run folder should be.
+  // A file where the run folder should be: the first resource says so.
+  suite.shard.resources.push_back(ResourceSpec{});
+  suite.shard.resources.back().name = "P";
   std::ofstream(dir.path() / "blocked") << "x";
   JobBuilder blocked(suite, make_context(dir.path() / "blocked"));
-  std::optional<std::string> error = blocked.prepare_shard(0);
-  REQUIRE(error.has_value());
-  CHECK(error->find((dir.path() / "blocked" / "tmp" / "shard-0").string()) != std::string::npos);
+  ResourceStart start = blocked.acquire_resource(0, 0);
+  REQUIRE(start.error.has_value());
+  CHECK(start.error->find((dir.path() / "blocked" / "tmp" / "shard-0").string()) !=
+        std::string::npos);
 }
 
 TEST_CASE("set_env, get_env, to_environ and current_environment") {

@@ -24,16 +24,43 @@ Unit make_unit(std::size_t id, double seconds, int code = 0) {
 
 struct FakeJobs : JobSource {
   std::map<int, int> setup_code;  // shard -> exit code of its setup command
-  std::set<int> failing_prepare;
+  std::set<int> failing_prepare;  // shards whose first resource cannot be made
   std::vector<std::string> events;
+  // One in-process resource by default. A service is {lives SECONDS, ready
+  // after READY seconds, gives up after TIMEOUT}.
+  struct FakeService {
+    double lives = 1000;
+    double ready_after = 0;
+    double timeout = 30;
+  };
+  std::vector<std::optional<FakeService>> resources = {std::nullopt};
 
-  std::optional<std::string> prepare_shard(int shard) override {
-    events.push_back(fmt::format("prepare {}", shard));
-    if (failing_prepare.count(shard)) return fmt::format("port for shard {} unavailable", shard);
-    return std::nullopt;
+  std::size_t resource_count() const override { return resources.size(); }
+  std::string resource_name(std::size_t index) const override {
+    return fmt::format("resource {}", index);
   }
-  std::optional<std::string> release_shard(int shard) override {
-    events.push_back(fmt::format("release {}", shard));
+  ResourceStart acquire_resource(int shard, std::size_t index) override {
+    events.push_back(fmt::format("prepare {}", shard) +
+                     (index > 0 ? fmt::format(" #{}", index) : std::string()));
+    ResourceStart start;
+    if (failing_prepare.count(shard) && index == 0) {
+      start.error = fmt::format("port for shard {} unavailable", shard);
+    } else if (resources[index]) {
+      start.service =
+          fake_spec(resources[index]->lives, 1, fmt::format("service {} #{}", shard, index));
+      start.service->log = fmt::format("service-{}-{}.log", shard, index);
+    }
+    return start;
+  }
+  ReadyCheck check_ready(int, std::size_t index, TimePoint since, TimePoint now) override {
+    double waited = std::chrono::duration<double>(now - since).count();
+    if (waited >= resources[index]->ready_after) return {};
+    if (waited >= resources[index]->timeout) return {ReadyCheck::State::kFailed, "not ready"};
+    return {ReadyCheck::State::kWaiting, ""};
+  }
+  std::optional<std::string> release_resource(int shard, std::size_t index) override {
+    events.push_back(fmt::format("release {}", shard) +
+                     (index > 0 ? fmt::format(" #{}", index) : std::string()));
     return std::nullopt;
   }
   std::vector<ProcessSpec> shard_setup(int shard) override {
@@ -64,6 +91,7 @@ struct Recorder final : SchedulerListener {
   std::vector<std::pair<std::size_t, std::string>> not_run;
   std::vector<std::pair<int, std::string>> problems;
   std::map<std::size_t, double> started_at;
+  std::vector<std::string> stopped_because;
   std::function<UnitVerdict(const Unit&, const Completion&)> verdict;
 
   explicit Recorder(FakeClock& c) : clock(c) {}
@@ -72,6 +100,7 @@ struct Recorder final : SchedulerListener {
   }
   UnitVerdict on_unit_end(int shard, const Unit& unit, const Completion& done) override {
     runs.push_back({shard, unit.id, started_at[unit.id], clock.seconds(), done.status});
+    if (!done.stopped_because.empty()) stopped_because.push_back(done.stopped_because);
     if (verdict) return verdict(unit, done);
     return UnitVerdict{done.status.success() ? 0 : 1, {}};
   }
@@ -192,9 +221,10 @@ TEST_CASE("when no shard can be prepared, every unit is reported as not run") {
   CHECK(f.recorder.problems.size() == 2);
   REQUIRE(f.recorder.not_run.size() == 3);
   CHECK_THAT(f.recorder.not_run[0].second, Catch::Contains("no shard could be prepared"));
-  // prepare failed, so no setup or teardown command ran, but resources were released
+  // The first resource failed, so no setup or teardown command ran and
+  // there was nothing to release.
   CHECK(f.runner.started.empty());
-  CHECK(std::count(f.jobs.events.begin(), f.jobs.events.end(), "release 0") == 1);
+  CHECK(std::count(f.jobs.events.begin(), f.jobs.events.end(), "release 0") == 0);
 }
 
 TEST_CASE("an interrupt stops running units, starts no new ones, and still tears down") {
@@ -282,4 +312,85 @@ TEST_CASE("run_sequence stops at the first failure when asked, and names it") {
   failures = run_sequence(runner2, steps, false);
   CHECK(failures.size() == 1);
   CHECK(runner2.started.size() == 3);
+}
+
+TEST_CASE("resources are made in order before setup and released in reverse after teardown") {
+  Fixture f;
+  f.jobs.resources = {std::nullopt, FakeJobs::FakeService{.ready_after = 0.3}, std::nullopt};
+  f.run({make_unit(0, 1)}, {.shards = 1});
+  CHECK(f.jobs.events == std::vector<std::string>{"prepare 0", "prepare 0 #1", "prepare 0 #2",
+                                                  "release 0 #2", "release 0 #1", "release 0"});
+  REQUIRE(f.recorder.runs.size() == 1);
+  // The unit waited for the service to be ready (0.3 s) and the setup (0.5 s).
+  CHECK(f.recorder.runs[0].start == Approx(0.8).margin(0.03));
+  CHECK(f.started_names() ==
+        std::vector<std::string>{"service 0 #1", "setup 0", "unit 0 shard 0", "teardown 0"});
+  CHECK(f.recorder.problems.empty());
+}
+
+TEST_CASE("a service that is never ready fails its shard, and its resources are released") {
+  Fixture f;
+  f.jobs.resources = {FakeJobs::FakeService{.ready_after = 100, .timeout = 2}};
+  auto result = f.run({make_unit(0, 1), make_unit(1, 1)}, {.shards = 2});
+  CHECK(f.recorder.runs.empty());
+  REQUIRE(f.recorder.problems.size() == 2);
+  CHECK_THAT(f.recorder.problems[0].second, Catch::Contains("resource 0: not ready"));
+  REQUIRE(f.recorder.not_run.size() == 2);
+  CHECK_FALSE(result.shards[0].prepared);
+  // The services were stopped and released though never ready.
+  CHECK(std::count(f.jobs.events.begin(), f.jobs.events.end(), "release 0") == 1);
+  CHECK(std::count(f.jobs.events.begin(), f.jobs.events.end(), "release 1") == 1);
+  CHECK(f.runner.running() == 0);
+}
+
+TEST_CASE("a service that exits before it is ready fails that shard at once") {
+  Fixture f;
+  f.jobs.resources = {FakeJobs::FakeService{.lives = 0.2, .ready_after = 5}};
+  f.run({make_unit(0, 1)}, {.shards = 1});
+  REQUIRE(f.recorder.problems.size() == 1);
+  CHECK_THAT(f.recorder.problems[0].second,
+             Catch::Contains("exited before it was ready (exit status 1)") &&
+                 Catch::Contains("service-0-0.log"));
+  CHECK(f.clock.seconds() < 1.0);  // no wait for the 30 s timeout
+}
+
+TEST_CASE("a service dying mid-run fails the shard's unit and the shard takes no more") {
+  Fixture f;
+  // Shard 0's service dies at 3 s; shard 1's lives on.
+  struct Jobs : FakeJobs {
+    ResourceStart acquire_resource(int shard, std::size_t index) override {
+      ResourceStart start = FakeJobs::acquire_resource(shard, index);
+      if (shard == 0 && start.service) start.service->argv[1] = "3";
+      return start;
+    }
+  };
+  Jobs jobs;
+  jobs.resources = {FakeJobs::FakeService{}};
+  Scheduler scheduler(f.runner, f.clock, jobs, f.recorder, {.shards = 2});
+  std::deque<Unit> units;
+  for (std::size_t i = 0; i < 6; ++i) units.push_back(make_unit(i, 2));
+  auto result = scheduler.run(units);
+  REQUIRE(f.recorder.runs.size() == 6);  // every unit ran; the stopped one counts as run
+  int on_zero = 0;
+  const Recorder::Run* stopped = nullptr;
+  for (const auto& r : f.recorder.runs) {
+    if (r.shard == 0) {
+      ++on_zero;
+      if (r.status.interrupted) stopped = &r;
+    }
+  }
+  // Shard 0 ran unit 0 (0.5..2.5 s), then was running unit 2 when its service died at 3 s.
+  CHECK(on_zero == 2);
+  REQUIRE(stopped != nullptr);
+  CHECK(stopped->end == Approx(3.0).margin(0.03));
+  REQUIRE(f.recorder.problems.size() == 1);
+  CHECK(f.recorder.problems[0].first == 0);
+  CHECK_THAT(f.recorder.problems[0].second,
+             Catch::Contains("resource 0 of shard 0 exited (exit status 1)") &&
+                 Catch::Contains("takes no more units"));
+  CHECK(f.recorder.stopped_because ==
+        std::vector<std::string>{"resource 0 of shard 0 exited (exit status 1); see its log "
+                                 "service-0-0.log"});
+  CHECK(result.shards[1].units == 4);
+  CHECK(f.runner.running() == 0);
 }

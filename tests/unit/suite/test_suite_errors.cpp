@@ -172,13 +172,36 @@ TEST_CASE("resources", "[suite][errors]") {
   CHECK(error_of(head + "    - port\n") ==
         "s.yaml:5:7: error: each resource must be a map with a 'type', not 'port'");
   CHECK(error_of(head + "    - {type: service, command: [a, b]}\n") ==
-        "s.yaml:5:32: error: 'command' must be a single value (text or a number), not a list");
+        "s.yaml:5:7: error: a 'service' resource needs a 'name' (it names its log)");
+  CHECK(error_of(head + "    - {type: service, name: app}\n") ==
+        "s.yaml:5:7: error: service 'app' needs a 'command'");
+  CHECK(error_of(head + "    - {type: service, name: 'a/b', command: x}\n") ==
+        "s.yaml:5:29: error: service name 'a/b' may hold only letters, digits, '_', '.' and '-' "
+        "(it names a file)");
+  CHECK(error_of(head + "    - {type: service, name: a, command: x, ready: {tcp: x, log: y}}\n") ==
+        "s.yaml:5:51: error: 'ready' needs exactly one of 'tcp', 'http' or 'log'");
+  CHECK(error_of(head + "    - {type: service, name: a, command: x, ready: {tpc: x}}\n") ==
+        "s.yaml:5:52: error: unknown key 'tpc' in 'ready' (did you mean 'tcp'?)");
+  CHECK(error_of(head + "    - {type: service, name: a, command: x, ready: {tcp: nocolon}}\n") ==
+        "s.yaml:5:57: error: 'tcp' must be HOST:PORT, e.g. 127.0.0.1:{env.APP_PORT}");
+  CHECK(error_of(head + "    - {type: port}\n") ==
+        "s.yaml:5:7: error: a 'port' resource needs a 'name': the variable that receives the "
+        "port");
+  CHECK(error_of(head + "    - {type: port, name: 'my-port'}\n") ==
+        "s.yaml:5:26: error: 'name' must be a variable name (letters, digits, '_'), not "
+        "'my-port'");
+  CHECK(error_of(head + "    - {type: port, name: P, mode: schema}\n") ==
+        "s.yaml:5:29: error: unknown key 'mode' in a 'port' resource (allowed: type, name)");
+  CHECK(error_of(head + "    - {type: postgres, mode: scheme}\n") ==
+        "s.yaml:5:30: error: 'mode' must be 'schema' or 'database', not 'scheme'");
+  CHECK(error_of(head + "    - {type: postgres, template: t}\n") ==
+        "s.yaml:5:24: error: 'template' needs 'mode: database'");
   CHECK(error_of(head + "    - {type: port, name: P, type: port}\n") ==
         "s.yaml:5:29: error: duplicate key 'type' (first defined at line 5)");
   CHECK(error_of("version: 1\ntests: [{name: a, command: b}]\nshard:\n  resources: port\n") ==
         "s.yaml:4:14: error: 'resources' must be a list of resources, not 'port'");
-  CHECK(error_of(head + "    - {type: service, url: 'http://x/{shrad}'}\n") ==
-        "s.yaml:5:38: error: unknown placeholder '{shrad}' (known: {shard}, {shards}, {tests}, "
+  CHECK(error_of(head + "    - {type: postgres, url: 'http://x/{shrad}'}\n") ==
+        "s.yaml:5:39: error: unknown placeholder '{shrad}' (known: {shard}, {shards}, {tests}, "
         "{junit}, {run_dir}, {tmp}, {env.NAME})");
 }
 

@@ -51,7 +51,7 @@ shard:
   resources:
     - type: port
       name: WEB_PORT
-    - { type: service, name: app, command: "./app --port {env.WEB_PORT}", ready: "tcp:{env.WEB_PORT}", timeout: 30 }
+    - { type: service, name: app, command: "./app --port {env.WEB_PORT}", ready: {tcp: "localhost:{env.WEB_PORT}"}, timeout: 30 }
   setup: ["./shard-up.sh {shard}"]
   teardown:
     - [./shard-down.sh, "{tmp}"]
@@ -97,15 +97,19 @@ TEST_CASE("a full suite parses into every field of the model", "[suite]") {
 
   CHECK(suite.shard.env == EnvList{{"DB_SCHEMA", "app_test_{shard}"}});
   REQUIRE(suite.shard.resources.size() == 2);
-  CHECK(suite.shard.resources[0].type == "port");
-  CHECK(suite.shard.resources[0].fields == EnvList{{"name", "WEB_PORT"}});
+  CHECK(suite.shard.resources[0].type == ResourceSpec::Type::kPort);
+  CHECK(suite.shard.resources[0].name == "WEB_PORT");
   CHECK(suite.shard.resources[0].where.line == 17);
   CHECK(suite.shard.resources[0].where.column == 7);
-  CHECK(suite.shard.resources[1].type == "service");
-  CHECK(suite.shard.resources[1].fields == EnvList{{"name", "app"},
-                                                   {"command", "./app --port {env.WEB_PORT}"},
-                                                   {"ready", "tcp:{env.WEB_PORT}"},
-                                                   {"timeout", "30"}});
+  const ResourceSpec& app = suite.shard.resources[1];
+  CHECK(app.type == ResourceSpec::Type::kService);
+  CHECK(app.name == "app");
+  REQUIRE(app.command.has_value());
+  CHECK(app.command->script == "./app --port {env.WEB_PORT}");
+  CHECK(app.ready.kind == ReadyProbe::Kind::kTcp);
+  CHECK(app.ready.target == "localhost:{env.WEB_PORT}");
+  CHECK(app.timeout == std::chrono::seconds(30));
+  CHECK(app.cwd == suite.dir);
   CHECK(suite.shard.resources[1].where.line == 19);
   REQUIRE(suite.shard.setup.size() == 1);
   CHECK(suite.shard.setup[0].script == "./shard-up.sh {shard}");

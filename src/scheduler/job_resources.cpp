@@ -1,0 +1,110 @@
+// JobBuilder's side of shard resources (DESIGN §5): expands each resource's
+// fields against the shard's environment so far, makes the port or the
+// PostgreSQL object, or describes the service for the scheduler to start,
+// and records what each exports for every later command of the shard.
+
+#include <fmt/format.h>
+
+#include "shardrun/error.hpp"
+#include "shardrun/job_builder.hpp"
+
+namespace shardrun {
+
+namespace fs = std::filesystem;
+
+JobBuilder::Held& JobBuilder::held(int shard, std::size_t index) {
+  if (held_.size() <= static_cast<std::size_t>(shard)) held_.resize(shard + 1);
+  std::vector<Held>& list = held_[shard];
+  if (list.size() <= index) list.resize(index + 1);
+  return list[index];
+}
+
+std::size_t JobBuilder::resource_count() const {
+  return suite_.shard.resources.size();
+}
+
+std::string JobBuilder::resource_name(std::size_t index) const {
+  return suite_.shard.resources.at(index).display();
+}
+
+fs::path JobBuilder::service_log(int shard, std::size_t index) const {
+  return context_.run_dir / "logs" /
+         fmt::format("shard-{}-service-{}.log", shard, suite_.shard.resources.at(index).name);
+}
+
+ResourceStart JobBuilder::acquire_resource(int shard, std::size_t index) {
+  const ResourceSpec& spec = suite_.shard.resources.at(index);
+  ResourceStart start;
+  if (index == 0) {
+    std::error_code ec;
+    fs::create_directories(shard_tmp(shard), ec);
+    if (ec) {
+      start.error = fmt::format("cannot create {}: {}", shard_tmp(shard).string(), ec.message());
+      return start;
+    }
+  }
+  // Earlier resources' variables are in the env; this one's are not yet.
+  held(shard, index) = Held{};
+  EnvList env = shard_env(shard);
+  PlaceholderValues values = values_for(shard, env);
+  auto expand = [&](const std::string& text) { return expand_placeholders(text, values, false); };
+  try {
+    Held& h = held(shard, index);
+    switch (spec.type) {
+      case ResourceSpec::Type::kPort: {
+        h.port =
+            PortLease::acquire(context_.lock_dir.empty() ? default_lock_dir() : context_.lock_dir);
+        h.exports.emplace_back(spec.name, std::to_string(h.port->port()));
+        break;
+      }
+      case ResourceSpec::Type::kPostgres: {
+        PostgresLease::Request request;
+        request.database_mode = spec.database_mode;
+        request.name = fmt::format("{}_{}", expand(spec.prefix), shard);
+        request.url = expand(spec.url);
+        request.template_db = expand(spec.template_db);
+        request.env = env;
+        h.postgres = PostgresLease::create(request);
+        h.exports = h.postgres->exports();
+        break;
+      }
+      case ResourceSpec::Type::kService: {
+        h.ready = spec.ready;
+        h.ready.target = expand(spec.ready.target);
+        start.service = make_spec(*spec.command, env, values, spec.cwd, service_log(shard, index));
+        break;
+      }
+    }
+  } catch (const Error& e) {
+    held(shard, index) = Held{};
+    start.error = e.what();
+  }
+  return start;
+}
+
+ReadyCheck JobBuilder::check_ready(int shard, std::size_t index, TimePoint since, TimePoint now) {
+  const ResourceSpec& spec = suite_.shard.resources.at(index);
+  std::string detail;
+  if (probe_ready(held(shard, index).ready, service_log(shard, index), &detail)) return {};
+  if (now - since < spec.timeout) return {ReadyCheck::State::kWaiting, ""};
+  auto seconds = std::chrono::duration<double>(spec.timeout).count();
+  return {ReadyCheck::State::kFailed,
+          fmt::format("not ready after {:g}s ({}); see its log {}", seconds, detail,
+                      service_log(shard, index).string())};
+}
+
+std::optional<std::string> JobBuilder::release_resource(int shard, std::size_t index) {
+  Held& h = held(shard, index);
+  std::optional<std::string> problem;
+  if (h.postgres) {
+    try {
+      problem = h.postgres->release(context_.keep_resources);
+    } catch (const Error& e) {
+      problem = e.what();
+    }
+  }
+  h = Held{};  // frees the port lock, closes the connection
+  return problem;
+}
+
+}  // namespace shardrun
