@@ -39,6 +39,11 @@ class PortLease {
 /// Where port locks live: $SHARDRUN_LOCK_DIR, else /tmp/shardrun-locks.
 std::filesystem::path default_lock_dir();
 
+/// The ports handed out: $SHARDRUN_PORT_RANGE ("30000-30999"), else
+/// 20000-32000 (below Linux's ephemeral range, so outgoing connections do
+/// not take them). Throws Error for a malformed value.
+std::pair<int, int> default_port_range();
+
 /// A schema or database on a PostgreSQL server, made for one shard through
 /// libpq. The connection stays open for the shard's life and holds an
 /// advisory lock on the name, so two runs at once cannot share it.

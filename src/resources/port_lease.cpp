@@ -12,6 +12,7 @@
 
 #include <cerrno>
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <system_error>
 
@@ -56,6 +57,18 @@ void make_lock_dir(const fs::path& dir) {
 fs::path default_lock_dir() {
   const char* dir = std::getenv("SHARDRUN_LOCK_DIR");
   return dir && *dir ? fs::path(dir) : fs::path("/tmp/shardrun-locks");
+}
+
+std::pair<int, int> default_port_range() {
+  const char* text = std::getenv("SHARDRUN_PORT_RANGE");
+  if (!text || !*text) return {20000, 32000};
+  int first = 0, last = 0;
+  char extra = 0;
+  if (std::sscanf(text, "%d-%d%c", &first, &last, &extra) != 2 || first < 1 || last > 65535 ||
+      first > last) {
+    throw Error(fmt::format("SHARDRUN_PORT_RANGE must look like 30000-30999, not '{}'", text));
+  }
+  return {first, last};
 }
 
 PortLease PortLease::acquire(const fs::path& lock_dir, int first, int last) {

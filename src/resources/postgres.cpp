@@ -187,6 +187,9 @@ std::unique_ptr<PostgresLease> PostgresLease::create(const Request& request) {
     throw Error(
         fmt::format("cannot connect to PostgreSQL: {}", c.conn ? c.error() : "out of memory"));
   }
+  // NOTICEs ("drop cascades to ...") would go to shardrun's stderr.
+  PQsetNoticeProcessor(
+      c.conn, [](void*, const char*) {}, nullptr);
   std::string what = request.database_mode ? "database" : "schema";
   std::string failure;
   if (!c.try_lock("shardrun:" + what + ":" + request.name, &failure)) {
@@ -206,7 +209,6 @@ std::unique_ptr<PostgresLease> PostgresLease::create(const Request& request) {
             fmt::format("CREATE DATABASE {} TEMPLATE {}", name, c.quote(request.template_db))))
       throw Error(*e);
   } else {
-    if (auto e = c.exec("SET client_min_messages = warning")) throw Error(*e);
     if (auto e = c.exec(fmt::format("DROP SCHEMA IF EXISTS {} CASCADE", name)))
       throw Error(fmt::format("dropping the leftover schema {}: {}", name, *e));
     if (auto e = c.exec(fmt::format("CREATE SCHEMA {}", name))) throw Error(*e);

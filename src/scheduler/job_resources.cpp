@@ -52,8 +52,9 @@ ResourceStart JobBuilder::acquire_resource(int shard, std::size_t index) {
     Held& h = held(shard, index);
     switch (spec.type) {
       case ResourceSpec::Type::kPort: {
-        h.port =
-            PortLease::acquire(context_.lock_dir.empty() ? default_lock_dir() : context_.lock_dir);
+        auto [first, last] = default_port_range();
+        h.port = PortLease::acquire(
+            context_.lock_dir.empty() ? default_lock_dir() : context_.lock_dir, first, last);
         h.exports.emplace_back(spec.name, std::to_string(h.port->port()));
         break;
       }

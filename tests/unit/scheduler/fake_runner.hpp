@@ -78,7 +78,7 @@ class FakeRunner final : public CommandRunner {
       return std::nullopt;
     }
     clock_.set(std::max(clock_.now(), first->second.ends));
-    Completion done{first->first, first->second.status, first->second.started, clock_.now()};
+    Completion done{first->first, first->second.status, first->second.started, clock_.now(), {}};
     children_.erase(first);
     return done;
   }
