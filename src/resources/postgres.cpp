@@ -152,13 +152,14 @@ std::string postgres_url(const std::string& host, const std::string& port, const
   std::string url = "postgresql://";
   if (!user.empty()) {
     url += percent_encode(user);
-    if (!password.empty()) url += ":" + percent_encode(password);
+    if (!password.empty()) url.append(":").append(percent_encode(password));
     url += "@";
   }
   url += percent_encode(host);
-  if (!port.empty()) url += ":" + port;
-  url += "/" + percent_encode(dbname);
-  if (!options.empty()) url += "?options=" + percent_encode(options);
+  // append() rather than "x" + y: GCC 12 warns falsely (-Wrestrict) on the latter.
+  if (!port.empty()) url.append(":").append(port);
+  url.append("/").append(percent_encode(dbname));
+  if (!options.empty()) url.append("?options=").append(percent_encode(options));
   return url;
 }
 
