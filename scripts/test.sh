@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what is missing, builds, and runs every test: the Catch2 unit
 # tests and the integration tests (pytest driving build/shardrun), then the
-# same again on an AddressSanitizer + UndefinedBehaviorSanitizer build.
+# same again on an AddressSanitizer + UndefinedBehaviorSanitizer build, then
+# the threaded parts on a ThreadSanitizer build (scripts/test-tsan.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -25,3 +26,6 @@ scripts/build.sh build-asan -DSHARDRUN_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:strict_string_checks=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 run_suite build-asan asan
+
+echo "== ThreadSanitizer"
+scripts/test-tsan.sh build-tsan

@@ -18,7 +18,13 @@ const char* kDescription =
     "  shardrun plan [OPTIONS] SUITE.yaml     show the plan (units, shards, predicted times)\n"
     "  shardrun merge -o OUT.xml IN.xml...    merge JUnit files into one report\n\n"
     "Exit status: 0 all passed, 1 a test failed, 2 usage or suite error (nothing ran),\n"
-    "3 infrastructure failure (setup, teardown, resource, report), 130/143 interrupted.";
+    "3 infrastructure failure (setup, teardown, resource, report), 130/143 interrupted.\n\n"
+    "Per-shard resources (suite key shard.resources: port, postgres, service; see README):\n"
+    "  SHARDRUN_LOCK_DIR    folder of the port locks shared by every shardrun on the host\n"
+    "                       (default /tmp/shardrun-locks)\n"
+    "  SHARDRUN_PORT_RANGE  ports handed out, e.g. 30000-30999 (default 20000-32000)\n"
+    "  PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE  the PostgreSQL server, unless the\n"
+    "                       resource has a url:";
 
 Millis duration_option(const std::string& text, const char* flag) {
   std::optional<Millis> d = parse_duration(text);

@@ -3,11 +3,13 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <csignal>
 #include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
 
 #include "app_internal.hpp"
+#include "discovery_interrupted.hpp"
 #include "shardrun/discovery.hpp"
 #include "shardrun/error.hpp"
 #include "shardrun/status.hpp"
@@ -142,10 +144,14 @@ std::vector<PlanEntry> discover_entries(const Suite& suite, const JobBuilder& jo
                      fmt::format("discover command of '{}' printed no test ids; its output:\n{}",
                                  entry.name, read_tail(spec.log, 40)));
   }
-  if (interrupts.count() > 0)
-    throw Error(
-        "interrupted during discovery",
-        static_cast<ExitCode>(128 + (interrupts.last_signal() > 0 ? interrupts.last_signal() : 2)));
+  if (interrupts.count() > 0) {
+    // Entries without ids (stopped, failed, or never started) become plain
+    // entries: one unit each, reported as not run.
+    for (PlanEntry& e : entries)
+      if (e.ids.empty()) e.discovered = false;
+    throw DiscoveryInterrupted(interrupts.last_signal() > 0 ? interrupts.last_signal() : SIGINT,
+                               std::move(entries));
+  }
   if (failure) throw *failure;
   return entries;
 }

@@ -1,17 +1,16 @@
 #include "run_listener.hpp"
 
-#include "shardrun/discovery.hpp"
-
 #include <fmt/format.h>
 
 #include <algorithm>
+
+#include "shardrun/discovery.hpp"
 
 namespace shardrun {
 
 namespace fs = std::filesystem;
 
 namespace {
-constexpr std::size_t kTailLinesInReport = 80;
 
 bool entry_expects_junit(const Entry& entry) {
   if (entry.command.mentions("junit")) return true;
@@ -26,14 +25,44 @@ std::string result_of(const ExitStatus& s) {
   if (s.kind != ExitStatus::Kind::kExited) return "error";
   return s.code == 0 ? "passed" : "failed";
 }
+
+bool failing(junit::Outcome outcome) {
+  return outcome == junit::Outcome::kFailed || outcome == junit::Outcome::kErrored;
+}
+
+/// A unit whose tests may have been cut short by one of them: killed by a
+/// signal, timed out, or failed without leaving readable JUnit. Units that
+/// shardrun stopped itself, or that never started, are not.
+bool crashed(const Completion& done, bool junit_expected, bool junit_ok) {
+  const ExitStatus& st = done.status;
+  if (st.interrupted || !done.stopped_because.empty() || st.kind == ExitStatus::Kind::kSpawnFailed)
+    return false;
+  if (st.kind == ExitStatus::Kind::kSignaled || st.timed_out) return true;
+  return junit_expected && !junit_ok && !st.success();
+}
+
 }  // namespace
 
 RunListener::RunListener(const JobBuilder& jobs, junit::ReportWriter& report, StatusPrinter& status,
                          TimePoint run_start)
     : jobs_(jobs), report_(report), status_(status), run_start_(run_start) {}
 
+void RunListener::set_plan(const std::deque<Unit>& units, int shards) {
+  total_units_ = units.size();
+  shards_ = shards;
+  for (const Unit& u : units) next_unit_id_ = std::max(next_unit_id_, u.id + 1);
+}
+
 double RunListener::since_start(TimePoint t) const {
   return std::chrono::duration<double>(t - run_start_).count();
+}
+
+int RunListener::retries_for(std::size_t entry) const {
+  return entry < retries_.size() ? retries_[entry] : 0;
+}
+
+std::string RunListener::log_tail(const std::string& log) const {
+  return read_tail(log, limit_.lines, limit_.bytes);
 }
 
 junit::SuiteLabel RunListener::label_for(int shard, const Unit& unit) const {
@@ -56,6 +85,7 @@ UnitRecord RunListener::base_record(int shard, const Unit& unit) const {
   rec.attempt = unit.attempt;
   rec.tests = unit.tests;
   rec.command = entry.command.display();
+  if (auto it = origins_.find(unit.id); it != origins_.end()) rec.role = it->second.role;
   if (shard >= 0) {
     rec.log = jobs_.unit_log(unit).string();
     if (entry_expects_junit(entry)) rec.junit = jobs_.unit_junit(unit).string();
@@ -67,92 +97,189 @@ void RunListener::on_unit_start(int shard, const Unit& unit, TimePoint /*when*/)
   status_.unit_started(base_record(shard, unit));
 }
 
-void RunListener::record_synthetic(UnitRecord& rec, const Unit& unit, junit::Outcome outcome,
-                                   const std::string& message, const std::string& type,
-                                   const std::string& text) {
-  const std::string& suite_name = jobs_.suite().name;
-  std::vector<junit::SyntheticCase> cases;
-  // One testcase per test id of the unit, or one for the whole unit.
-  std::vector<std::string> names;
-  for (const std::string& id : unit.tests) names.push_back(id);
-  if (names.empty()) names.push_back(rec.entry);
-  for (const std::string& name : names) {
-    junit::SyntheticCase c;
-    c.classname = unit.tests.empty() ? suite_name : fmt::format("{}.{}", suite_name, rec.entry);
-    c.name = name;
-    c.outcome = outcome;
-    c.time = std::max(0.0, rec.end - rec.start) / static_cast<double>(names.size());
-    c.message = message;
-    c.type = type;
-    c.text = text;
-    cases.push_back(std::move(c));
-  }
-  report_.add_synthetic_suite(suite_name, label_for(rec.shard, unit), cases);
-  rec.testcases += static_cast<int>(cases.size());
-  if (outcome == junit::Outcome::kFailed || outcome == junit::Outcome::kErrored)
-    rec.failures += static_cast<int>(cases.size());
-  if (outcome == junit::Outcome::kSkipped) rec.skipped += static_cast<int>(cases.size());
+void RunListener::count_case(UnitRecord& rec, junit::Outcome outcome) const {
+  rec.testcases += 1;
+  if (failing(outcome)) rec.failures += 1;
+  if (outcome == junit::Outcome::kSkipped) rec.skipped += 1;
+}
+
+void RunListener::write_cases(UnitRecord& rec, const Unit& unit,
+                              const std::vector<junit::SyntheticCase>& cases) {
+  report_.add_synthetic_suite(jobs_.suite().name, label_for(rec.shard, unit), cases);
+  for (const junit::SyntheticCase& c : cases) count_case(rec, c.outcome);
 }
 
 UnitVerdict RunListener::on_unit_end(int shard, const Unit& unit, const Completion& done) {
   UnitRecord rec = base_record(shard, unit);
+  std::optional<Origin> origin;
+  if (auto it = origins_.find(unit.id); it != origins_.end()) {
+    origin = std::move(it->second);
+    origins_.erase(it);
+  }
   rec.start = since_start(done.started);
   rec.end = since_start(done.ended);
   rec.status = done.status;
   const ExitStatus& st = done.status;
-  std::string outcome_text = st.describe();
-  auto log_tail = [&] {
-    return fmt::format("{} — last lines of {}:\n{}", outcome_text, rec.log,
-                       read_tail(rec.log, kTailLinesInReport));
+  const double seconds = std::max(0.0, rec.end - rec.start);
+  // A unit the scheduler stopped (its shard's service died) says why first.
+  std::string outcome_text =
+      done.stopped_because.empty()
+          ? st.describe()
+          : fmt::format("{}; stopped ({})", done.stopped_because, st.describe());
+  auto tail = [&] {
+    return fmt::format("{} — last lines of {}:\n{}", outcome_text, rec.log, log_tail(rec.log));
   };
+  const int retries = retries_for(unit.entry);
+  // Only a test's own failure earns a retry, not a stop by shardrun.
+  const bool may_retry = unit.attempt < retries && !st.interrupted && done.stopped_because.empty();
+  int written_failures = 0;
 
+  // Read the unit's JUnit. Without retries its testcases are written at
+  // once; with retries they wait until it is known which will run again.
   fs::path junit_path = jobs_.unit_junit(unit);
   std::error_code ec;
-  bool junit_exists = fs::exists(junit_path, ec);
-  if (!rec.junit.empty() || junit_exists) {
+  const bool junit_expected = !rec.junit.empty() || fs::exists(junit_path, ec);
+  std::optional<junit::UnitResults> pending;
+  std::vector<junit::CaseSummary> cases;
+  bool junit_ok = false;
+  std::string junit_error;
+  if (junit_expected) {
     rec.junit = junit_path.string();
-    junit::AddResult added = report_.add_file(junit_path, label_for(shard, unit));
-    record_timings(unit, done, added.ok ? &added.cases : nullptr);
-    if (added.ok) {
-      for (const junit::CaseSummary& c : added.cases) {
-        rec.testcases += 1;
-        if (c.outcome == junit::Outcome::kFailed || c.outcome == junit::Outcome::kErrored)
-          rec.failures += 1;
-        if (c.outcome == junit::Outcome::kSkipped) rec.skipped += 1;
-      }
-      if (!st.success() && rec.failures == 0) {
-        // The command failed but its report shows no failure: still a failure.
-        rec.note = fmt::format("{}, but its JUnit XML shows no failure", outcome_text);
-        record_synthetic(rec, unit, junit::Outcome::kErrored, rec.note, "shardrun.exit-status",
-                         log_tail());
-      } else if (!st.success()) {
-        rec.note = outcome_text;
-      }
+    if (retries > 0) {
+      pending = junit::UnitResults::read_file(junit_path);
+      junit_ok = pending->ok();
+      junit_error = pending->error();
+      if (junit_ok) cases = pending->cases();
     } else {
-      rec.note =
-          fmt::format("{}; JUnit XML {}: {}", outcome_text, junit_path.string(), added.error);
-      record_synthetic(rec, unit, junit::Outcome::kErrored, rec.note, "shardrun.junit", log_tail());
+      junit::AddResult added = report_.add_file(junit_path, label_for(shard, unit));
+      junit_ok = added.ok;
+      junit_error = added.error;
+      cases = std::move(added.cases);
+      for (const junit::CaseSummary& c : cases) {
+        count_case(rec, c.outcome);
+        if (failing(c.outcome)) ++written_failures;
+      }
     }
-    rec.result = st.success() && rec.failures == 0 ? "passed"
-                 : st.success()                    ? "failed"
-                                                   : result_of(st);
+  }
+  record_timings(unit, done, junit_ok ? &cases : nullptr);
+
+  // The test ids that got no testcase (all of them without readable JUnit).
+  std::vector<std::string> missing;
+  if (junit_ok) {
+    std::vector<long> index = app::case_index_of_ids(unit.tests, cases);
+    for (std::size_t i = 0; i < unit.tests.size(); ++i)
+      if (index[i] < 0) missing.push_back(unit.tests[i]);
   } else {
-    // No {junit}: one testcase for the unit, passed on exit status 0.
-    record_timings(unit, done, nullptr);
-    rec.result = result_of(st);
+    missing = unit.tests;
+  }
+  const bool crash = crashed(done, junit_expected, junit_ok);
+  // A unit of an isolation that crashes with one test left: the culprit.
+  if (origin && origin->role == "isolation" && crash && missing.size() == 1)
+    outcome_text +=
+        fmt::format(" (isolated from {}, which ended: {})", origin->crashed, origin->how);
+
+  UnitVerdict verdict;
+  std::vector<std::string> isolating;
+  std::vector<junit::SyntheticCase> synthetic;  // results shardrun makes, retries apply
+  if (crash && missing.size() >= 2) {
+    // Crash isolation: the tests without a result run again in halves (not
+    // a retry: same attempt) until a unit of one test crashes.
+    isolating = missing;
+    const Origin root = origin && origin->role == "isolation"
+                            ? *origin
+                            : Origin{"isolation", unit.label, outcome_text};
+    auto halves = app::split_halves(missing);
+    int half = 0;
+    for (std::vector<std::string>* ids : {&halves.first, &halves.second}) {
+      Unit u =
+          derived_unit(unit, std::move(*ids), unit.attempt, app::half_label(unit.label, half++));
+      origins_[u.id] = root;
+      verdict.requeue.push_back(std::move(u));
+    }
+    rec.note = fmt::format(
+        "{}; its {} tests without a result run again in halves to find the "
+        "one that caused it",
+        outcome_text, missing.size());
+  } else if (crash && junit_ok && !missing.empty()) {
+    // The one test without a result is the one that was running.
+    rec.note = fmt::format("{}; no result for {}", outcome_text, missing.front());
+    synthetic = synthesize(unit, missing, junit::Outcome::kErrored, rec.note, "shardrun.crash",
+                           tail(), seconds);
+  } else if (junit_expected && !junit_ok) {
+    rec.note = fmt::format("{}; JUnit XML {}: {}", outcome_text, junit_path.string(), junit_error);
+    synthetic = synthesize(unit, unit.tests, junit::Outcome::kErrored, rec.note, "shardrun.junit",
+                           tail(), seconds);
+  } else if (junit_expected) {
+    const bool any_failed =
+        std::any_of(cases.begin(), cases.end(), [](const auto& c) { return failing(c.outcome); });
+    if (!st.success() && !any_failed) {
+      // The command failed but its report shows no failure: still a failure,
+      // of the command rather than of a test, so it is never retried.
+      rec.note = fmt::format("{}, but its JUnit XML shows no failure", outcome_text);
+      std::vector<junit::SyntheticCase> exit_cases =
+          synthesize(unit, unit.tests, junit::Outcome::kErrored, rec.note, "shardrun.exit-status",
+                     tail(), seconds);
+      write_cases(rec, unit, exit_cases);
+      written_failures += static_cast<int>(exit_cases.size());
+    } else if (!st.success()) {
+      rec.note = outcome_text;
+    }
+  } else {
+    // No {junit}: one testcase per test id (or for the unit), passed on exit status 0.
     junit::Outcome outcome =
         st.success() ? junit::Outcome::kPassed
         : (st.kind == ExitStatus::Kind::kExited && !st.timed_out && !st.interrupted)
             ? junit::Outcome::kFailed
             : junit::Outcome::kErrored;
     if (!st.success()) rec.note = outcome_text;
-    record_synthetic(rec, unit, outcome, st.success() ? "" : outcome_text,
-                     st.success() ? "" : "shardrun.exit-status", st.success() ? "" : log_tail());
+    synthetic =
+        synthesize(unit, unit.tests, outcome, st.success() ? "" : rec.note,
+                   st.success() ? "" : "shardrun.exit-status", st.success() ? "" : tail(), seconds);
   }
 
+  if (retries > 0) {
+    std::vector<std::string> retry, seen;
+    if (pending && junit_ok)
+      written_failures += settle(std::move(*pending), shard, unit, rec, retry, seen, may_retry);
+    if (!synthetic.empty())
+      written_failures += settle(junit::UnitResults::synthetic(jobs_.suite().name, synthetic),
+                                 shard, unit, rec, retry, seen, may_retry);
+    // Held tests of this unit that got no result and are not being isolated:
+    // the failure they last had stands.
+    std::vector<std::string> orphans;
+    for (const std::string& key : held_keys(unit)) {
+      bool isolated_now = std::any_of(isolating.begin(), isolating.end(), [&](const auto& id) {
+        return app::RetryBook::id_key(unit.entry, id) == key;
+      });
+      if (!isolated_now && std::find(seen.begin(), seen.end(), key) == seen.end())
+        orphans.push_back(key);
+    }
+    written_failures += write_held(orphans, shard, unit, rec);
+    if (!retry.empty()) {
+      rec.retried = static_cast<int>(retry.size());
+      Unit u = derived_unit(unit, unit.tests.empty() ? std::vector<std::string>{} : retry,
+                            unit.attempt + 1, app::retry_label(unit.label, unit.attempt + 1));
+      origins_[u.id] = Origin{"retry", "", ""};
+      verdict.requeue.push_back(std::move(u));
+      std::string again = fmt::format("{} failed test{} run again (retry {} of {})", retry.size(),
+                                      retry.size() == 1 ? "" : "s", unit.attempt + 1, retries);
+      rec.note = rec.note.empty() ? again : rec.note + "; " + again;
+    }
+  } else if (!synthetic.empty()) {
+    write_cases(rec, unit, synthetic);
+    for (const junit::SyntheticCase& c : synthetic)
+      if (failing(c.outcome)) ++written_failures;
+  }
+
+  if (junit_expected) {
+    rec.result = st.success() && rec.failures == 0 ? "passed"
+                 : st.success()                    ? "failed"
+                                                   : result_of(st);
+  } else {
+    rec.result = result_of(st);
+  }
   status_.unit_finished(rec);
-  UnitVerdict verdict;
-  verdict.failed_tests = rec.failures;
+  verdict.failed_tests = written_failures;
   units_.push_back(std::move(rec));
   return verdict;
 }
@@ -182,9 +309,25 @@ void RunListener::record_timings(const Unit& unit, const Completion& done,
 
 void RunListener::on_unit_not_run(const Unit& unit, const std::string& reason) {
   UnitRecord rec = base_record(-1, unit);
+  std::string why = reason;
+  if (auto it = origins_.find(unit.id); it != origins_.end()) {
+    if (it->second.role == "isolation")
+      why += fmt::format(" (while looking for the test that crashed {}: {})", it->second.crashed,
+                         it->second.how);
+    origins_.erase(it);
+  }
   rec.result = "not-run";
-  rec.note = reason;
-  record_synthetic(rec, unit, junit::Outcome::kSkipped, reason, "", "");
+  rec.note = why;
+  // Tests that failed before and waited for this retry: their last failure stands.
+  std::vector<std::string> held = held_keys(unit);
+  write_held(held, -1, unit, rec);
+  std::vector<std::string> rest;
+  for (const std::string& id : unit.tests)
+    if (std::find(held.begin(), held.end(), app::RetryBook::id_key(unit.entry, id)) == held.end())
+      rest.push_back(id);
+  // A whole-unit retry has no rest: its other tests passed and are written.
+  if (!rest.empty() || (unit.tests.empty() && held.empty() && unit.attempt == 0))
+    write_cases(rec, unit, synthesize(unit, rest, junit::Outcome::kSkipped, why, "", "", 0));
   status_.unit_finished(rec);
   units_.push_back(std::move(rec));
 }
@@ -196,7 +339,7 @@ void RunListener::on_shard_problem(int shard, const std::string& what) {
 void RunListener::add_problem(const std::string& name, const std::string& what,
                               const fs::path& log) {
   std::string text = what;
-  if (!log.empty()) text += "\n" + read_tail(log, kTailLinesInReport);
+  if (!log.empty()) text += "\n" + log_tail(log.string());
   problems_.push_back(fmt::format("{}: {}", name, what));
   status_.message(fmt::format("shardrun: {}: {}", name, what));
   junit::SyntheticCase c;

@@ -1,11 +1,19 @@
 #pragma once
 // The listener of one run: turns each finished unit into report testcases
 // (its JUnit file, or synthesized ones as DESIGN §3 "Results" says), a
-// UnitRecord for run.json, and status lines.
+// UnitRecord for run.json, and status lines. It also decides what runs
+// again: failed tests of an entry with retries (DESIGN §8 rule 9), and the
+// tests of a crashed batch that got no result, in halves, until the one
+// that crashes is found (crash isolation).
 
+#include <deque>
+#include <optional>
+#include <unordered_map>
 
+#include "retry_book.hpp"
 #include "shardrun/job_builder.hpp"
 #include "shardrun/junit.hpp"
+#include "shardrun/junit_attempts.hpp"
 #include "shardrun/scheduler.hpp"
 #include "shardrun/status.hpp"
 #include "shardrun/timings.hpp"
@@ -18,7 +26,14 @@ class RunListener final : public SchedulerListener {
               TimePoint run_start);
 
   void on_unit_start(int shard, const Unit& unit, TimePoint when) override;
+  /// Writes the unit's results, except failed tests that will run again:
+  /// those are held back (a bounded Attempt each) and requeued as one unit
+  /// of attempt + 1; a held test's last attempt is written with the earlier
+  /// ones as <flakyFailure>/<rerunFailure> children. A crashed unit's test
+  /// ids without a result are requeued in two halves (same attempt).
   UnitVerdict on_unit_end(int shard, const Unit& unit, const Completion& done) override;
+  /// Skipped with the reason; a held test whose retry never ran is written
+  /// as the failure it last was.
   void on_unit_not_run(const Unit& unit, const std::string& reason) override;
   void on_shard_problem(int shard, const std::string& what) override;
   void on_tick(TimePoint now) override;
@@ -28,25 +43,69 @@ class RunListener final : public SchedulerListener {
   void add_problem(const std::string& name, const std::string& what,
                    const std::filesystem::path& log = {});
 
-  /// Where finished units' timings go (DESIGN §4); null: nowhere.
+  /// Where finished units' timings go (DESIGN §4); null: nowhere. Every
+  /// attempt that exits normally counts (retries and isolation runs too).
   void record_timings_into(Timings* timings) { timings_ = timings; }
 
-  /// For the time-left estimate.
-  void set_plan(std::size_t total_units, int shards) {
-    total_units_ = total_units;
-    shards_ = shards;
-  }
+  /// The planned units (for the time-left estimate, and so that the units
+  /// this listener adds get ids of their own).
+  void set_plan(const std::deque<Unit>& units, int shards);
+
+  /// Retries per entry (index into Suite::tests); missing entries: 0.
+  void set_retries(std::vector<int> per_entry) { retries_ = std::move(per_entry); }
+
+  /// --output-limit: lines (and as many KiB) of log or text kept per item.
+  void set_output_limit(std::size_t lines) { limit_ = junit::TextLimit{lines, lines * 1024}; }
+
+  /// Writes any test still held as the failure it last was. Call once, after
+  /// the scheduler has returned and before the report is committed.
+  void finish();
 
   std::vector<UnitRecord>& units() { return units_; }
   const std::vector<std::string>& problems() const { return problems_; }
+  const std::vector<FlakyTest>& flaky() const { return flaky_; }
 
  private:
+  /// Why a unit that this listener queued exists.
+  struct Origin {
+    std::string role;     // "retry" or "isolation"
+    std::string crashed;  // isolation: the unit whose crash is being isolated, "api#3"
+    std::string how;      // and how it ended, "killed by signal 11 (SIGSEGV)"
+  };
+
   UnitRecord base_record(int shard, const Unit& unit) const;
-  void record_synthetic(UnitRecord& rec, const Unit& unit, junit::Outcome outcome,
-                        const std::string& message, const std::string& type,
-                        const std::string& text);
   junit::SuiteLabel label_for(int shard, const Unit& unit) const;
   double since_start(TimePoint t) const;
+  int retries_for(std::size_t entry) const;
+  std::string log_tail(const std::string& log) const;
+  void record_timings(const Unit& unit, const Completion& done,
+                      const std::vector<junit::CaseSummary>* cases);
+
+  /// One testcase per test id of `ids`; without ids, one per test held for
+  /// the entry (a whole-unit retry), else one for the entry.
+  std::vector<junit::SyntheticCase> synthesize(const Unit& unit,
+                                               const std::vector<std::string>& ids,
+                                               junit::Outcome outcome, const std::string& message,
+                                               const std::string& type, const std::string& text,
+                                               double seconds) const;
+  /// Writes cases at once (no retry applies) and counts them into `rec`.
+  void write_cases(UnitRecord& rec, const Unit& unit,
+                   const std::vector<junit::SyntheticCase>& cases);
+  /// Writes `results` with retries applied: failed tests that may run again
+  /// (`may_retry`) are held and their ids (or keys) appended to `retry`;
+  /// held tests that got their last attempt are written with the earlier
+  /// ones. The keys of the tests found are appended to `seen`. Returns the
+  /// failed tests written.
+  int settle(junit::UnitResults results, int shard, const Unit& unit, UnitRecord& rec,
+             std::vector<std::string>& retry, std::vector<std::string>& seen, bool may_retry);
+  /// Writes held tests (by key) as the failures they last were.
+  int write_held(const std::vector<std::string>& keys, int shard, const Unit& unit,
+                 UnitRecord& rec);
+  /// Keys of the tests held for `unit` (its ids, or the entry's testcases).
+  std::vector<std::string> held_keys(const Unit& unit) const;
+  Unit derived_unit(const Unit& from, std::vector<std::string> tests, int attempt,
+                    std::string label);
+  void count_case(UnitRecord& rec, junit::Outcome outcome) const;
 
   const JobBuilder& jobs_;
   junit::ReportWriter& report_;
@@ -54,12 +113,16 @@ class RunListener final : public SchedulerListener {
   TimePoint run_start_;
   std::vector<UnitRecord> units_;
   std::vector<std::string> problems_;
-  void record_timings(const Unit& unit, const Completion& done,
-                      const std::vector<junit::CaseSummary>* cases);
-
   Timings* timings_ = nullptr;
   std::size_t total_units_ = 0;
   int shards_ = 1;
+
+  std::vector<int> retries_;
+  junit::TextLimit limit_;
+  app::RetryBook book_;
+  std::vector<FlakyTest> flaky_;
+  std::unordered_map<std::size_t, Origin> origins_;  // by unit id, until the unit ends
+  std::size_t next_unit_id_ = 0;
 };
 
 }  // namespace shardrun

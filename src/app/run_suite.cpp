@@ -10,11 +10,13 @@
 #include <thread>
 
 #include "app_internal.hpp"
+#include "discovery_interrupted.hpp"
 #include "run_listener.hpp"
 #include "shardrun/app.hpp"
 #include "shardrun/error.hpp"
 #include "shardrun/job_builder.hpp"
 #include "shardrun/junit.hpp"
+#include "shardrun/leftovers.hpp"
 #include "shardrun/status.hpp"
 #include "shardrun/timings.hpp"
 
@@ -60,15 +62,6 @@ void make_dirs(const fs::path& dir) {
   if (ec) throw Error(fmt::format("cannot create {}: {}", dir.string(), ec.message()));
 }
 
-void reject_unsupported(const Suite& suite, const std::string& shown_file) {
-  for (const Entry& entry : suite.tests)
-    if (entry.retries > 0)
-      throw SuiteError(shown_file, entry.where.line, entry.where.column,
-                       fmt::format("'retries' (test '{}') is not supported yet by this version of "
-                                   "shardrun; remove it or set it to 0",
-                                   entry.name));
-}
-
 std::optional<std::string> getenv_string(const char* name) {
   const char* v = std::getenv(name);
   if (!v) return std::nullopt;
@@ -80,7 +73,6 @@ std::optional<std::string> getenv_string(const char* name) {
 int run_suite(const Options& options, const InterruptSource& interrupts) {
   const std::string shown_file = options.suite.string();
   Suite suite = load_suite(options.suite);
-  reject_unsupported(suite, shown_file);
   int cpus = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   int workers = resolve_workers(options.workers, suite.workers, suite.workers_auto, cpus);
   bool plan_only = options.command == Options::Command::kPlan || options.dry_run;
@@ -97,6 +89,9 @@ int run_suite(const Options& options, const InterruptSource& interrupts) {
   fs::path runs_dir =
       options.runs_dir ? fs::absolute(*options.runs_dir) : suite.dir / ".shardrun" / "runs";
   make_dirs(runs_dir);
+  // Before pruning, which would delete the records of a killed run's children.
+  std::string cleaned = clean_leftovers(runs_dir, context.run_id).message();
+  if (!cleaned.empty()) fmt::print(stderr, "shardrun: {}\n", cleaned);
   prune_runs(runs_dir, options.keep_runs);
   context.run_dir = runs_dir / context.run_id;
   for (const char* sub : {"logs", "junit", "tmp"}) make_dirs(context.run_dir / sub);
@@ -104,11 +99,12 @@ int run_suite(const Options& options, const InterruptSource& interrupts) {
   context.base_env = current_environment();
   context.kill_grace = options.kill_grace;
   context.keep_resources = options.keep_resources;
-  std::unique_ptr<CommandRunner> runner = make_real_command_runner();
+  std::unique_ptr<CommandRunner> runner = make_real_command_runner(context.run_dir, context.run_id);
 
   // Plan: discovered test ids batched by predicted time, longest first; or
   // exactly the units of --plan-in.
   std::vector<Unit> planned;
+  bool discovery_interrupted = false;
   if (options.plan_in) {
     planned = app::read_plan_file(*options.plan_in, suite);
   } else {
@@ -121,9 +117,17 @@ int run_suite(const Options& options, const InterruptSource& interrupts) {
     JobBuilder discovery_jobs(suite, context);
     // Nodes of a split must all make the same plan: no estimate from this
     // machine's own discovery time there.
-    std::vector<PlanEntry> entries =
-        app::discover_entries(suite, discovery_jobs, *runner, interrupts, shown_file,
-                              timings_path.parent_path() / "discovery", node ? nullptr : &timings);
+    std::vector<PlanEntry> entries;
+    try {
+      entries = app::discover_entries(suite, discovery_jobs, *runner, interrupts, shown_file,
+                                      timings_path.parent_path() / "discovery",
+                                      node ? nullptr : &timings);
+    } catch (const app::DiscoveryInterrupted& e) {
+      if (plan_only) throw;
+      // Still a report: every entry's units as not run (nothing was set up).
+      entries = e.entries();
+      discovery_interrupted = true;
+    }
     // Split across CI nodes, every node runs `workers` shards: plan for all
     // of them, or each node would get only a fraction of a unit per shard.
     PlanOptions plan_options;
@@ -131,7 +135,8 @@ int run_suite(const Options& options, const InterruptSource& interrupts) {
     planned = make_plan(entries, timings, plan_options);
     if (node && node->second > 1) planned = select_node(planned, node->first, node->second);
   }
-  if (options.plan_out) app::write_plan_file(*options.plan_out, suite, planned);
+  if (options.plan_out && !discovery_interrupted)
+    app::write_plan_file(*options.plan_out, suite, planned);
   if (plan_only) {
     std::fputs(app::format_plan(suite, planned, workers, options.json).c_str(), stdout);
     return 0;
@@ -145,10 +150,16 @@ int run_suite(const Options& options, const InterruptSource& interrupts) {
   fs::path report_path = fs::absolute(options.junit);
   junit::ReportWriter report(report_path, suite.name);
   StatusPrinter::Options status_options = StatusPrinter::detect();
-  status_options.tail_lines = options.tail_lines;
+  // --output-limit bounds every log tail, the printed one included.
+  status_options.tail_lines = std::min(options.tail_lines, options.output_limit);
+  status_options.tail_bytes = options.output_limit * 1024;
   StatusPrinter status(status_options);
   RunListener listener(jobs, report, status, run_start);
-  listener.set_plan(units.size(), shards);
+  listener.set_plan(units, shards);
+  listener.set_output_limit(options.output_limit);
+  std::vector<int> retries;
+  for (const Entry& entry : suite.tests) retries.push_back(options.retries.value_or(entry.retries));
+  listener.set_retries(std::move(retries));
   status.set_total(units.size());
   status.message(fmt::format("shardrun: {} — {} units on {} shards (run {})", suite.name,
                              units.size(), shards, context.run_dir.string()));
@@ -158,13 +169,18 @@ int run_suite(const Options& options, const InterruptSource& interrupts) {
   SchedulerResult result;
   result.started = result.ended = run_start;
 
-  std::vector<ProcessSpec> setup = jobs.global_setup();
+  // Interrupted during discovery: global setup has not run, so neither it nor
+  // the global teardown runs now.
+  std::vector<ProcessSpec> setup =
+      discovery_interrupted ? std::vector<ProcessSpec>{} : jobs.global_setup();
   std::vector<std::string> setup_failures = run_sequence(*runner, setup, true, interrupts.count);
   if (!setup_failures.empty()) {
     listener.add_problem("global setup", setup_failures.front());
     for (const Unit& u : units) listener.on_unit_not_run(u, "not run: global setup failed");
   } else if (interrupts.count() > 0) {
-    for (const Unit& u : units) listener.on_unit_not_run(u, "interrupted before it started");
+    for (const Unit& u : units)
+      listener.on_unit_not_run(u, discovery_interrupted ? "interrupted during discovery"
+                                                        : "interrupted before it started");
   } else {
     SchedulerOptions so;
     so.shards = shards;
@@ -173,10 +189,12 @@ int run_suite(const Options& options, const InterruptSource& interrupts) {
     Scheduler scheduler(*runner, clock, jobs, listener, so);
     result = scheduler.run(std::move(units));
   }
-  // Global teardown always runs, after every shard is torn down.
-  for (const std::string& f :
-       run_sequence(*runner, jobs.global_teardown(), false, interrupts.count))
+  // Global teardown always runs (once setup could have), after every shard is torn down.
+  for (const std::string& f : run_sequence(
+           *runner, discovery_interrupted ? std::vector<ProcessSpec>{} : jobs.global_teardown(),
+           false, interrupts.count))
     listener.add_problem("global teardown", f);
+  listener.finish();
 
   try {
     timings.save(timings_path);
@@ -206,6 +224,7 @@ int run_suite(const Options& options, const InterruptSource& interrupts) {
   summary.skipped = totals.skipped;
   for (const std::string& p : listener.problems()) summary.problems.push_back(p);
   summary.units = std::move(listener.units());
+  summary.flaky = listener.flaky();
   summary.elapsed = std::chrono::duration<double>(Clock::now() - run_start).count();
 
   int code = 0;
@@ -216,6 +235,10 @@ int run_suite(const Options& options, const InterruptSource& interrupts) {
     code = static_cast<int>(ExitCode::kInfra);
   } else if (totals.failures + totals.errors > 0 || result.stopped_by_failures) {
     code = static_cast<int>(ExitCode::kTestsFailed);
+  } else if (options.fail_on_flaky && !summary.flaky.empty()) {
+    code = static_cast<int>(ExitCode::kTestsFailed);
+    status.message(fmt::format("shardrun: --fail-on-flaky: {} test{} passed only on a retry",
+                               summary.flaky.size(), summary.flaky.size() == 1 ? "" : "s"));
   }
   summary.exit_code = code;
   try {

@@ -2,7 +2,9 @@
 // Boost.Process, used the one way shared/notes/boost-process-1.74.md found
 // to work in 1.74. One thread runs one io_context and does every spawn;
 // exits arrive through on_exit and their bookkeeping is posted; timeouts and
-// interrupts signal the child's whole process group.
+// interrupts signal the child's whole process group. Each live group is also
+// recorded in the run directory (child_ledger.hpp), so that a later run can
+// kill it should this process be killed before sweeping it.
 //
 // Threads: start/wait/stop_all/running are called from one (main) thread.
 // Everything that touches Boost.Process, the timers or `children_` runs on
@@ -42,9 +44,11 @@
 
 #include <fmt/format.h>
 
+#include "child_ledger.hpp"
 #include "child_setup.hpp"
 #include "path_lookup.hpp"
 #include "shardrun/command_runner.hpp"
+#include "shardrun/leftovers.hpp"
 
 namespace shardrun {
 
@@ -156,7 +160,8 @@ struct Child {
 
 class RealCommandRunner final : public CommandRunner {
  public:
-  RealCommandRunner() : work_(asio::make_work_guard(io_)) {
+  RealCommandRunner(const std::filesystem::path& run_dir, const std::string& run_id)
+      : work_(asio::make_work_guard(io_)), ledger_(run_dir, run_id) {
     // The io thread starts with the signals an application handles blocked,
     // so that they always reach the application's own threads; it unblocks
     // SIGCHLD itself, which asio's handler needs.
@@ -322,6 +327,9 @@ class RealCommandRunner final : public CommandRunner {
     child->started = started;
     child->kill_grace = spec.kill_grace;
     if (spec.timeout) arm_deadline(id, *child, *spec.timeout);
+    // Recorded so that a later run can kill the group should this process
+    // die without sweeping it (leftovers.hpp).
+    ledger_.add(child->pgid);
     children_.emplace(id, std::move(child));
     return std::nullopt;
   }
@@ -376,6 +384,7 @@ class RealCommandRunner final : public CommandRunner {
     // Whatever the command left running in its group would outlive it (and
     // keep its log open); sweep it before anything else is started.
     ::killpg(child.pgid, SIGKILL);
+    ledger_.remove(child.pgid);
     child.deadline.cancel();
     child.grace.cancel();
     child.process.detach();
@@ -447,6 +456,7 @@ class RealCommandRunner final : public CommandRunner {
   std::map<std::uint64_t, std::unique_ptr<Child>> children_;
   std::promise<void>* all_exited_ = nullptr;  // set by the destructor
   std::unordered_map<std::string, std::filesystem::path> program_cache_;
+  runner_detail::ChildLedger ledger_;
 
   // Shared: the io thread delivers, the main thread waits.
   std::mutex mutex_;
@@ -464,7 +474,12 @@ class RealCommandRunner final : public CommandRunner {
 }  // namespace
 
 std::unique_ptr<CommandRunner> make_real_command_runner() {
-  return std::make_unique<RealCommandRunner>();
+  return std::make_unique<RealCommandRunner>(std::filesystem::path(), std::string());
+}
+
+std::unique_ptr<CommandRunner> make_real_command_runner(const std::filesystem::path& run_dir,
+                                                        const std::string& run_id) {
+  return std::make_unique<RealCommandRunner>(run_dir, run_id);
 }
 
 }  // namespace shardrun

@@ -46,8 +46,13 @@ void write_run_json(const std::filesystem::path& path, const RunSummary& summary
   j["totals"] = {{"tests", summary.tests},
                  {"failures", summary.failures},
                  {"errors", summary.errors},
-                 {"skipped", summary.skipped}};
+                 {"skipped", summary.skipped},
+                 {"flaky", summary.flaky.size()}};
   j["problems"] = summary.problems;
+  nlohmann::json flaky = nlohmann::json::array();
+  for (const FlakyTest& f : summary.flaky)
+    flaky.push_back({{"entry", f.entry}, {"test", f.test}, {"failed_attempts", f.failed_attempts}});
+  j["flaky"] = std::move(flaky);
   Balance b = compute_balance(summary.units, summary.shards);
   j["balance"] = {{"makespan", b.makespan},
                   {"sum", b.sum},
@@ -72,6 +77,8 @@ void write_run_json(const std::filesystem::path& path, const RunSummary& summary
                          {"failures", u.failures},
                          {"skipped", u.skipped},
                          {"note", u.note}};
+    ju["role"] = u.role;        // "planned", "retry" or "isolation"
+    ju["retried"] = u.retried;  // its failed tests queued to run again
     if (u.shard >= 0) ju["status"] = status_json(u.status);
     units.push_back(std::move(ju));
   }

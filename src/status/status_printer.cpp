@@ -100,7 +100,7 @@ void StatusPrinter::unit_finished(const UnitRecord& unit) {
   // unit gets its line.
   if (!options_.smart || failed) print_line(line);
   if (failed && unit.shard >= 0 && options_.tail_lines > 0) {
-    std::string tail = read_tail(unit.log, options_.tail_lines);
+    std::string tail = read_tail(unit.log, options_.tail_lines, options_.tail_bytes);
     print_line(paint(fmt::format("FAILED: {} (log {})", unit.label, unit.log), kBold));
     if (!tail.empty()) print_line(tail);
   }
@@ -147,10 +147,25 @@ void StatusPrinter::summary(const RunSummary& s) {
         format_seconds(b.makespan), format_seconds(b.lower_bound), format_seconds(b.sum), s.shards,
         format_seconds(b.longest), b.ratio));
   for (const std::string& p : s.problems) print_line(paint("problem: " + p, kRed));
+  if (!s.flaky.empty()) {
+    print_line(paint(fmt::format("flaky: {} test{} passed on a retry:", s.flaky.size(),
+                                 s.flaky.size() == 1 ? "" : "s"),
+                     kYellow));
+    // A long list would bury the totals; run.json has all of them.
+    constexpr std::size_t kShown = 20;
+    for (std::size_t i = 0; i < s.flaky.size() && i < kShown; ++i) {
+      const FlakyTest& f = s.flaky[i];
+      print_line(fmt::format("  {}: {} (failed {} time{} first)", f.entry, f.test,
+                             f.failed_attempts, f.failed_attempts == 1 ? "" : "s"));
+    }
+    if (s.flaky.size() > kShown)
+      print_line(fmt::format("  ... and {} more (see run.json)", s.flaky.size() - kShown));
+  }
   bool ok = s.failures == 0 && s.errors == 0 && s.exit_code == 0;
-  print_line(fmt::format("{}: {} tests, {} failed, {} errors, {} skipped in {} ({} shards)",
+  std::string flaky = s.flaky.empty() ? "" : fmt::format(", {} flaky", s.flaky.size());
+  print_line(fmt::format("{}: {} tests, {} failed, {} errors, {} skipped{} in {} ({} shards)",
                          paint(ok ? "PASSED" : "FAILED", ok ? kGreen : kRed), s.tests, s.failures,
-                         s.errors, s.skipped, format_seconds(s.elapsed), s.shards));
+                         s.errors, s.skipped, flaky, format_seconds(s.elapsed), s.shards));
   print_line(fmt::format("report: {}  run: {}", s.report.string(), s.run_dir.string()));
 }
 

@@ -221,19 +221,23 @@ def test_merge_command_combines_reports(tmp_path):
     assert len(names) == len(set(names))
 
 
-def test_features_not_built_yet_are_refused_not_ignored(shardrun, tmp_path):
-    suite = tmp_path / "retries.yaml"
-    suite.write_text("version: 1\ntests:\n  - name: flaky\n    command: 'true'\n    retries: 2\n")
-    r = shardrun(suite)
-    assert r.code == 2, r
-    assert f"{suite}:3:5: error: 'retries' (test 'flaky') is not supported yet" in r.err
+def test_resource_variables_reach_setup_units_and_teardown_in_order(shardrun, tmp_path):
+    # A later resource and the shard's commands see an earlier one's variable.
     suite = tmp_path / "resources.yaml"
-    suite.write_text("version: 1\nshard:\n  resources:\n    - {type: port, name: P}\n"
-                     "tests:\n  - {name: a, command: 'true'}\n")
-    r = shardrun(suite)
-    assert r.code == 2, r
-    assert "resource type 'port' is not supported yet" in r.err
-    assert not r.report.exists()
+    out = tmp_path / "seen"
+    suite.write_text(
+        "version: 1\nshard:\n  resources:\n    - {type: port, name: P}\n"
+        "    - {type: service, name: s, command: 'echo port={env.P}; exec sleep 60',"
+        " ready: {log: 'port=\\d+'}}\n"
+        f"  setup: ['echo setup $P >> {out}']\n  teardown: ['echo teardown $P >> {out}']\n"
+        f"tests:\n  - {{name: a, command: 'echo unit $P >> {out}'}}\n")
+    r = shardrun("-j", "1", suite)
+    assert r.code == 0, r
+    lines = out.read_text().split()
+    assert lines[0::2] == ["setup", "unit", "teardown"], lines
+    port = lines[1]
+    assert port.isdigit() and lines[3] == lines[5] == port
+    assert f"port={port}" in (r.run_dir() / "logs" / "shard-0-service-s.log").read_text()
 
 
 def test_keep_runs_orders_runs_of_one_second_by_age_not_pid_text(shardrun, tmp_path):

@@ -257,25 +257,65 @@ def test_closed_stdout_does_not_change_the_outcome(tmp_path, marker, sleeper):
     assert totals(root) == {"tests": 2, "failures": 1, "errors": 0, "skipped": 0}
 
 
-def test_sigint_during_discovery_ends_at_once(tmp_path, marker, sleeper):
+@pytest.mark.parametrize("sig, code", [(signal.SIGINT, 130), (signal.SIGTERM, 143)],
+                         ids=["SIGINT", "SIGTERM"])
+def test_signal_during_discovery_ends_at_once_and_writes_the_report(
+        tmp_path, marker, sleeper, sig, code):
+    started = tmp_path / "discovering"
+    suite = write_suite(tmp_path,
+                        f"setup: ['touch {tmp_path}/global-setup']\n"
+                        f"teardown: ['touch {tmp_path}/global-teardown']\n"
+                        "tests:\n"
+                        "  - {name: plain, command: 'true'}\n"
+                        "  - name: d\n"
+                        f"    discover: 'touch {started}; {sleeper} 30; echo t1'\n"
+                        "    command: 'echo {tests}'\n")
+    report = tmp_path / "report.xml"
+    report.write_text("<previous/>\n")
+    run = Run(tmp_path, suite, "--workers", "2", report=report)
+    try:
+        assert wait_until(started.exists, 10), run.out
+        run.signal(sig)
+        t0 = time.monotonic()
+        rc = run.wait(timeout=15)
+        elapsed = time.monotonic() - t0
+    finally:
+        run.kill()
+    assert rc == code, run.out
+    assert elapsed < 4, (elapsed, run.out)
+    assert "interrupted during discovery" in run.out, run.out
+    assert_no_process_left(marker)
+    # Nothing was set up, so nothing is torn down.
+    assert not (tmp_path / "global-setup").exists(), run.out
+    assert not (tmp_path / "global-teardown").exists(), run.out
+    # The previous report was replaced by a whole new one: each entry not run.
+    ok, err = xmllint_ok(report)
+    assert ok, err
+    root = ET.parse(report).getroot()
+    assert totals(root) == {"tests": 2, "failures": 0, "errors": 0, "skipped": 2}
+    assert sorted(case_skips(root)) == [("d", "interrupted during discovery"),
+                                        ("plain", "interrupted during discovery")]
+    run_dir = next(p for p in run.runs_dir.iterdir() if p.is_dir())
+    assert json.loads((run_dir / "run.json").read_text())["exit_code"] == code
+
+
+def test_sigint_during_plan_discovery_writes_no_report(tmp_path, marker, sleeper):
     started = tmp_path / "discovering"
     suite = write_suite(tmp_path,
                         "tests:\n"
                         "  - name: d\n"
                         f"    discover: 'touch {started}; {sleeper} 30; echo t1'\n"
                         "    command: 'echo {tests}'\n")
-    run = Run(tmp_path, suite, "--workers", "2")
+    run = Run(tmp_path, suite, "plan")
     try:
         assert wait_until(started.exists, 10), run.out
         run.signal(signal.SIGINT)
-        t0 = time.monotonic()
         rc = run.wait(timeout=15)
-        elapsed = time.monotonic() - t0
     finally:
         run.kill()
     assert rc == 130, run.out
-    assert elapsed < 4, (elapsed, run.out)
-    assert "interrupted" in run.out, run.out
+    assert "interrupted during discovery" in run.out, run.out
+    assert not run.report.exists()
     assert_no_process_left(marker)
 
 
@@ -622,6 +662,74 @@ def test_after_sigkill_the_next_runs_work_and_keep_runs_prunes(tmp_path, marker,
     assert remaining == sorted(ids), (killed, remaining)
     for name in remaining:
         assert json.loads((runs / name / "run.json").read_text())["exit_code"] == 0
+
+
+def test_next_run_kills_what_a_sigkilled_run_left_running(tmp_path, marker, sleeper):
+    # The unit's shell starts a sleeping grandchild, then sleeps itself: both
+    # in the unit's process group, which nothing stops once shardrun is gone.
+    runs = tmp_path / "runs"
+    started = tmp_path / "started"
+    suite = write_suite(tmp_path,
+                        "tests:\n"
+                        f"  - {{name: tree, command: '{sleeper} 300 & touch {started}; "
+                        f"{sleeper} 301'}}\n"
+                        "  - {name: quick, command: 'true'}\n")
+    run = Run(tmp_path, suite, "--workers", "2", runs_dir=runs)
+    try:
+        assert wait_until(started.exists, 10), run.out
+        assert wait_until(lambda: len(processes_with(marker)) >= 2, 5)
+        run.signal(signal.SIGKILL)
+        run.wait(timeout=5)
+    finally:
+        run.kill()
+    killed_run = next(p for p in runs.iterdir() if p.is_dir())
+    time.sleep(0.3)
+    survivors = processes_with(marker)
+    assert any(" 300" in cmd for _, cmd in survivors), survivors  # the grandchild
+    assert any(" 301" in cmd for _, cmd in survivors), survivors  # the unit
+
+    other = tmp_path / "other"
+    other.mkdir()
+    quick = write_suite(other, "tests:\n  - {name: q, command: 'echo ok'}\n")
+    t0 = time.monotonic()
+    proc = subprocess.run([str(BIN), "--junit", str(tmp_path / "q.xml"), "--runs-dir", str(runs),
+                           str(quick)], capture_output=True, text=True, timeout=30)
+    elapsed = time.monotonic() - t0
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert not processes_with(marker), processes_with(marker)
+    line = re.search(r"shardrun: killed (\d+) process(?:es)? in 1 process group left running "
+                     r"by run (\S+), whose shardrun had died", proc.stderr)
+    assert line, proc.stderr
+    assert int(line.group(1)) == len(survivors) and line.group(2) == killed_run.name
+    assert (killed_run / "children" / "cleaned").exists()
+    assert elapsed < 10, elapsed
+
+    # Marked as cleaned: the run after says nothing more.
+    proc = subprocess.run([str(BIN), "--junit", str(tmp_path / "q.xml"), "--runs-dir", str(runs),
+                           str(quick)], capture_output=True, text=True, timeout=30)
+    assert proc.returncode == 0 and "killed" not in proc.stderr, proc.stderr
+
+
+def test_a_live_runs_children_are_not_killed_by_another_run(tmp_path, marker, sleeper):
+    runs = tmp_path / "runs"
+    suite, started = slow_suite(tmp_path, sleeper, units=1)
+    run = Run(tmp_path, suite, "--workers", "1", runs_dir=runs)
+    try:
+        assert wait_until(lambda: len(list(started.iterdir())) == 1, 10), run.out
+        other = tmp_path / "other"
+        other.mkdir()
+        quick = write_suite(other, "tests:\n  - {name: q, command: 'true'}\n")
+        proc = subprocess.run([str(BIN), "--junit", str(tmp_path / "q.xml"), "--runs-dir",
+                               str(runs), str(quick)], capture_output=True, text=True, timeout=30)
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+        assert "killed" not in proc.stderr, proc.stderr
+        assert processes_with(marker), "the live run's unit was killed"
+        assert run.proc.poll() is None
+        run.signal(signal.SIGTERM)
+        assert run.wait(timeout=15) == 143, run.out
+    finally:
+        run.kill()
+    assert_no_process_left(marker)
 
 
 def test_keep_runs_only_prunes_run_directories(shardrun, tmp_path):

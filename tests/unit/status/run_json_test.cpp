@@ -55,6 +55,7 @@ RunSummary sample_summary() {
   passed.end = 4.5;
   passed.result = "passed";
   passed.testcases = 2;
+  passed.retried = 2;
 
   UnitRecord crashed;
   crashed.id = 1;
@@ -62,6 +63,7 @@ RunSummary sample_summary() {
   crashed.entry = "web";
   crashed.shard = 1;
   crashed.attempt = 1;
+  crashed.role = "retry";
   crashed.command = "./web.sh";
   crashed.start = 1;
   crashed.end = 3;
@@ -100,7 +102,9 @@ TEST_CASE("run.json round-trips the run's figures") {
   CHECK(j["shards"] == 2);
   CHECK(j["elapsed"].get<double>() == Approx(7.25));
   CHECK(j["exit_code"] == 1);
-  CHECK(j["totals"] == json({{"tests", 12}, {"failures", 2}, {"errors", 1}, {"skipped", 3}}));
+  CHECK(j["totals"] ==
+        json({{"tests", 12}, {"failures", 2}, {"errors", 1}, {"skipped", 3}, {"flaky", 0}}));
+  CHECK(j["flaky"] == json::array());
   CHECK(j["problems"] == json::array({"shard 1: setup failed"}));
 
   // Units 0.5-4.5 and 1-3 on two shards: sum 6, longest 4, makespan 4.
@@ -136,6 +140,8 @@ TEST_CASE("run.json lists every unit with its shard, command, times and result")
   CHECK(a["failures"] == 0);
   CHECK(a["skipped"] == 0);
   CHECK(a["note"] == "");
+  CHECK(a["role"] == "planned");
+  CHECK(a["retried"] == 2);
   CHECK(a["status"]["exit_code"] == 0);
   CHECK(a["status"]["timed_out"] == false);
   CHECK(a["status"]["interrupted"] == false);
@@ -143,6 +149,8 @@ TEST_CASE("run.json lists every unit with its shard, command, times and result")
 
   const json& b = units[1];
   CHECK(b["attempt"] == 1);
+  CHECK(b["role"] == "retry");
+  CHECK(b["retried"] == 0);
   CHECK(b["result"] == "error");
   CHECK(b["failures"] == 1);
   CHECK(b["note"] == "killed by signal 11 (SIGSEGV)");
@@ -156,6 +164,18 @@ TEST_CASE("run.json lists every unit with its shard, command, times and result")
   CHECK(c["result"] == "not-run");
   CHECK(c["note"] == "interrupted before it started");
   CHECK_FALSE(c.contains("status"));
+}
+
+TEST_CASE("run.json lists flaky tests and counts them in the totals") {
+  TempDir dir;
+  RunSummary s = sample_summary();
+  s.flaky = {FlakyTest{"api", "t::b", 2}, FlakyTest{"web", "demo.web", 1}};
+  write_run_json(dir.path() / "run.json", s);
+  json j = read_json(dir.path() / "run.json");
+  CHECK(j["totals"]["flaky"] == 2);
+  CHECK(j["flaky"] ==
+        json::array({json({{"entry", "api"}, {"test", "t::b"}, {"failed_attempts", 2}}),
+                     json({{"entry", "web"}, {"test", "demo.web"}, {"failed_attempts", 1}})}));
 }
 
 TEST_CASE("run.json records a spawn failure and a timeout") {

@@ -195,6 +195,53 @@ TEST_CASE("summary: per-shard table, balance, verdict and paths") {
   CHECK(text.find('\r') == std::string::npos);
 }
 
+TEST_CASE("summary: flaky tests are listed, counted, and do not make the run FAILED") {
+  MemOut out;
+  StatusPrinter p(dumb(out));
+  RunSummary s = two_shard_summary();
+  s.flaky = {FlakyTest{"api", "test_a.py::test_x", 1}, FlakyTest{"smoke", "demo.smoke", 2}};
+  p.summary(s);
+  std::string text = out.text();
+  CHECK(text.find("flaky: 2 tests passed on a retry:\n"
+                  "  api: test_a.py::test_x (failed 1 time first)\n"
+                  "  smoke: demo.smoke (failed 2 times first)\n") != std::string::npos);
+  CHECK(text.find("PASSED: 5 tests, 0 failed, 0 errors, 0 skipped, 2 flaky in 7.0s (2 shards)\n") !=
+        std::string::npos);
+}
+
+TEST_CASE("summary: a long flaky list is cut, with the count of the rest") {
+  MemOut out;
+  StatusPrinter p(dumb(out));
+  RunSummary s = two_shard_summary();
+  for (int i = 0; i < 23; ++i) s.flaky.push_back(FlakyTest{"api", "t" + std::to_string(i), 1});
+  s.exit_code = 1;  // --fail-on-flaky
+  p.summary(s);
+  std::string text = out.text();
+  CHECK(text.find("flaky: 23 tests passed on a retry:\n") != std::string::npos);
+  CHECK(text.find("  api: t19 (failed 1 time first)\n") != std::string::npos);
+  CHECK(text.find("  api: t20 ") == std::string::npos);
+  CHECK(text.find("  ... and 3 more (see run.json)\n") != std::string::npos);
+  CHECK(text.find("FAILED: 5 tests") != std::string::npos);
+}
+
+TEST_CASE("dumb mode: the printed log tail is bounded in bytes too") {
+  fs::path log = write_log("long-line.log", "start\n" + std::string(5000, 'x') + "\n");
+  MemOut out;
+  StatusPrinter::Options o = dumb(out);
+  o.tail_lines = 10;
+  o.tail_bytes = 100;
+  StatusPrinter p(o);
+  p.set_total(1);
+  UnitRecord u = unit("web", 0, 1, "failed");
+  u.log = log.string();
+  p.unit_finished(u);
+  std::string text = out.text();
+  CHECK(text.find("start") == std::string::npos);
+  CHECK(text.find(std::string(99, 'x') + "\n") != std::string::npos);
+  CHECK(text.find(std::string(101, 'x')) == std::string::npos);
+  fs::remove(log);
+}
+
 TEST_CASE("summary: failures, infrastructure problems and shard problems say FAILED") {
   SECTION("failed tests") {
     MemOut out;

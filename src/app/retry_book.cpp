@@ -1,0 +1,91 @@
+#include "retry_book.hpp"
+
+#include <fmt/format.h>
+
+#include <cctype>
+
+#include "shardrun/discovery.hpp"
+
+namespace shardrun::app {
+
+std::string RetryBook::id_key(std::size_t entry, std::string_view id) {
+  return fmt::format("{}\x1f{}", entry, id);
+}
+
+std::string RetryBook::case_key(std::size_t entry, std::string_view classname,
+                                std::string_view name) {
+  // \x1e cannot occur in sanitised XML text, so classname+name stays unambiguous.
+  return fmt::format("{}\x1f{}\x1e{}", entry, classname, name);
+}
+
+void RetryBook::hold(const std::string& key, std::size_t entry, const std::string& test,
+                     junit::Attempt attempt) {
+  HeldTest& held = held_[key];
+  held.entry = entry;
+  held.test = test;
+  held.attempts.push_back(std::move(attempt));
+}
+
+const HeldTest* RetryBook::find(const std::string& key) const {
+  auto it = held_.find(key);
+  return it == held_.end() ? nullptr : &it->second;
+}
+
+std::optional<HeldTest> RetryBook::release(const std::string& key) {
+  auto it = held_.find(key);
+  if (it == held_.end()) return std::nullopt;
+  HeldTest held = std::move(it->second);
+  held_.erase(it);
+  return held;
+}
+
+std::vector<std::string> RetryBook::keys_of(std::size_t entry) const {
+  std::vector<std::string> keys;
+  for (const auto& [key, held] : held_)
+    if (held.entry == entry) keys.push_back(key);
+  return keys;
+}
+
+std::pair<std::vector<std::string>, std::vector<std::string>> split_halves(
+    const std::vector<std::string>& ids) {
+  const std::size_t first = (ids.size() + 1) / 2;
+  return {std::vector<std::string>(ids.begin(), ids.begin() + static_cast<long>(first)),
+          std::vector<std::string>(ids.begin() + static_cast<long>(first), ids.end())};
+}
+
+std::string retry_label(const std::string& label, int attempt) {
+  std::string base = label;
+  const std::size_t dot = base.rfind(".retry");
+  if (dot != std::string::npos && dot + 6 < base.size()) {
+    bool digits = true;
+    for (std::size_t i = dot + 6; i < base.size(); ++i)
+      digits = digits && std::isdigit(static_cast<unsigned char>(base[i]));
+    if (digits) base.resize(dot);
+  }
+  return fmt::format("{}.retry{}", base, attempt);
+}
+
+std::string half_label(const std::string& label, int half) {
+  return fmt::format("{}.{}", label, half == 0 ? 'a' : 'b');
+}
+
+std::vector<long> case_index_of_ids(const std::vector<std::string>& ids,
+                                    const std::vector<junit::CaseSummary>& cases) {
+  // match_case_times answers "which time belongs to each id"; with each
+  // case's index in place of its time, it answers "which case".
+  std::vector<junit::CaseSummary> numbered = cases;
+  for (std::size_t i = 0; i < numbered.size(); ++i) numbered[i].time = static_cast<double>(i);
+  std::vector<double> found = match_case_times(ids, numbered);
+  std::vector<long> index(ids.size(), -1);
+  std::vector<bool> taken(cases.size(), false);
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    if (found[i] < 0) continue;
+    const auto c = static_cast<std::size_t>(found[i]);
+    if (taken[c]) continue;  // two ids, one testcase: the first id has it
+    taken[c] = true;
+    index[i] = static_cast<long>(c);
+  }
+  return index;
+}
+
+}  // namespace shardrun::app

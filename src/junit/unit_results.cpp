@@ -1,0 +1,312 @@
+// UnitResults: one unit's JUnit as an editable DOM, for retries (DESIGN §8
+// rule 9). The edited document is serialised and handed to
+// ReportWriter::add_buffer, so it goes through exactly the normalising and
+// sanitising every other input gets; the cost (a second parse) is paid only
+// by entries with retries.
+#include "shardrun/junit_attempts.hpp"
+
+#include <cstring>
+#include <utility>
+
+#include <fmt/format.h>
+#include <pugixml.hpp>
+
+#include "reader.hpp"
+#include "text.hpp"
+
+namespace shardrun::junit {
+
+namespace {
+
+using pugi::xml_node;
+
+bool named(xml_node node, const char* name) {
+  return node.type() == pugi::node_element && std::strcmp(node.name(), name) == 0;
+}
+
+bool is_suite(xml_node node) {
+  return named(node, "testsuite") || named(node, "testsuites");
+}
+
+// The report's counting rule (rules 2 and 3): error > failure > skipped.
+Outcome outcome_of(xml_node testcase) {
+  bool failed = false, skipped = false;
+  for (xml_node child : testcase.children()) {
+    if (named(child, "error")) return Outcome::kErrored;
+    failed = failed || named(child, "failure");
+    skipped = skipped || named(child, "skipped");
+  }
+  return failed ? Outcome::kFailed : skipped ? Outcome::kSkipped : Outcome::kPassed;
+}
+
+// All text and CDATA directly inside `node` (child_value() gives only the first piece).
+std::string text_of(xml_node node) {
+  std::string text;
+  for (xml_node child : node.children())
+    if (child.type() == pugi::node_pcdata || child.type() == pugi::node_cdata)
+      text += child.value();
+  return text;
+}
+
+std::string joined_text(xml_node testcase, const char* element) {
+  std::string text;
+  for (xml_node child : testcase.children(element)) text += text_of(child);
+  return text;
+}
+
+// A suite that a drop() left with nothing to say.
+bool nothing_left(xml_node suite) {
+  for (xml_node child : suite.children())
+    if (named(child, "testcase") || named(child, "error") || named(child, "failure") ||
+        is_suite(child))
+      return false;
+  return true;
+}
+
+class StringWriter final : public pugi::xml_writer {
+ public:
+  explicit StringWriter(std::string& out) : out_(out) {}
+  void write(const void* data, std::size_t size) override {
+    out_.append(static_cast<const char*>(data), size);
+  }
+
+ private:
+  std::string& out_;
+};
+
+void add_text_child(xml_node parent, const char* name, const std::string& text) {
+  if (text.empty()) return;
+  parent.append_child(name).append_child(pugi::node_pcdata).set_value(text.c_str());
+}
+
+}  // namespace
+
+std::string tail_text(std::string_view text, TextLimit limit) {
+  if (limit.lines == 0 || limit.bytes == 0) return {};
+  std::string_view body = text;
+  if (!body.empty() && body.back() == '\n') body.remove_suffix(1);
+  std::size_t from = body.size() > limit.bytes ? body.size() - limit.bytes : 0;
+  // Do not start inside a UTF-8 sequence: skip its continuation bytes.
+  while (from > 0 && from < body.size() && (static_cast<unsigned char>(body[from]) & 0xC0) == 0x80)
+    ++from;
+  std::size_t count = 0;
+  for (std::size_t pos = body.size(); pos > from;) {
+    std::size_t newline = body.rfind('\n', pos - 1);
+    if (newline == std::string_view::npos || newline < from) break;
+    if (++count == limit.lines) {
+      from = newline + 1;
+      break;
+    }
+    pos = newline;
+  }
+  return std::string(text.substr(from));
+}
+
+SyntheticCase case_of(const Attempt& attempt) {
+  SyntheticCase c;
+  c.classname = attempt.classname;
+  c.name = attempt.name;
+  c.outcome = attempt.outcome;
+  c.time = attempt.time;
+  c.message = attempt.message;
+  c.type = attempt.type;
+  c.text = attempt.text;
+  c.system_out = attempt.system_out;
+  return c;
+}
+
+struct UnitResults::Impl {
+  std::string buffer;  // the bytes an in-place parsed DOM points into
+  pugi::xml_document doc;
+  std::string error;
+  std::vector<xml_node> nodes;  // the <testcase> elements, in cases order
+  std::vector<CaseSummary> cases;
+  std::vector<bool> dropped;
+  bool added = false;
+
+  void collect() {
+    std::vector<xml_node> stack;
+    auto push_suites = [&](xml_node parent) {
+      for (xml_node child = parent.last_child(); child; child = child.previous_sibling())
+        if (is_suite(child)) stack.push_back(child);
+    };
+    push_suites(doc);
+    while (!stack.empty()) {
+      xml_node suite = stack.back();
+      stack.pop_back();
+      for (xml_node child : suite.children("testcase")) {
+        nodes.push_back(child);
+        std::uint64_t ms = detail::parse_millis(child.attribute("time").value());
+        cases.push_back(CaseSummary{sanitize_text(child.attribute("classname").value()),
+                                    sanitize_text(child.attribute("name").value()),
+                                    static_cast<double>(ms) / 1000.0, outcome_of(child)});
+      }
+      push_suites(suite);
+    }
+    dropped.assign(nodes.size(), false);
+  }
+};
+
+UnitResults::UnitResults() : impl_(std::make_unique<Impl>()) {}
+UnitResults::UnitResults(UnitResults&&) noexcept = default;
+UnitResults& UnitResults::operator=(UnitResults&&) noexcept = default;
+UnitResults::~UnitResults() = default;
+
+UnitResults UnitResults::read_file(const std::filesystem::path& path) {
+  UnitResults r;
+  r.impl_->error = detail::parse_file(path, r.impl_->buffer, r.impl_->doc);
+  if (r.impl_->error.empty()) r.impl_->collect();
+  return r;
+}
+
+UnitResults UnitResults::read_buffer(std::string_view xml) {
+  UnitResults r;
+  r.impl_->error = detail::parse_buffer(xml, r.impl_->buffer, r.impl_->doc);
+  if (r.impl_->error.empty()) r.impl_->collect();
+  return r;
+}
+
+UnitResults UnitResults::synthetic(const std::string& suite_name,
+                                   const std::vector<SyntheticCase>& cases) {
+  UnitResults r;
+  xml_node suite = r.impl_->doc.append_child("testsuite");
+  suite.append_attribute("name").set_value(suite_name.c_str());
+  suite.append_attribute("timestamp").set_value(detail::now_timestamp().c_str());
+  for (const SyntheticCase& c : cases) {
+    xml_node tc = suite.append_child("testcase");
+    tc.append_attribute("classname").set_value(c.classname.c_str());
+    tc.append_attribute("name").set_value(c.name.c_str());
+    tc.append_attribute("time").set_value(detail::format_millis(detail::to_millis(c.time)).c_str());
+    if (c.outcome == Outcome::kFailed || c.outcome == Outcome::kErrored) {
+      // An empty message is filled in when the report is written (rule 7).
+      xml_node f = tc.append_child(c.outcome == Outcome::kErrored ? "error" : "failure");
+      if (!c.message.empty()) f.append_attribute("message").set_value(c.message.c_str());
+      if (!c.type.empty()) f.append_attribute("type").set_value(c.type.c_str());
+      if (!c.text.empty()) f.append_child(pugi::node_pcdata).set_value(c.text.c_str());
+    } else if (c.outcome == Outcome::kSkipped) {
+      xml_node s = tc.append_child("skipped");
+      if (!c.message.empty()) s.append_attribute("message").set_value(c.message.c_str());
+      if (!c.type.empty()) s.append_attribute("type").set_value(c.type.c_str());
+    }
+    add_text_child(tc, "system-out", c.system_out);
+  }
+  r.impl_->collect();
+  return r;
+}
+
+bool UnitResults::ok() const {
+  return impl_->error.empty();
+}
+
+const std::string& UnitResults::error() const {
+  return impl_->error;
+}
+
+const std::vector<CaseSummary>& UnitResults::cases() const {
+  return impl_->cases;
+}
+
+Attempt UnitResults::attempt(std::size_t i, TextLimit limit) const {
+  const xml_node tc = impl_->nodes.at(i);
+  const CaseSummary& summary = impl_->cases.at(i);
+  Attempt a;
+  a.outcome = summary.outcome == Outcome::kErrored ? Outcome::kErrored : Outcome::kFailed;
+  a.classname = summary.classname;
+  a.name = summary.name;
+  a.time = summary.time;
+  xml_node failure = tc.child("error");
+  if (!failure) failure = tc.child("failure");
+  if (failure) {
+    a.message = tail_text(failure.attribute("message").value(), limit);
+    a.type = failure.attribute("type").value();
+    a.text = tail_text(text_of(failure), limit);
+  }
+  a.system_out = tail_text(joined_text(tc, "system-out"), limit);
+  a.system_err = tail_text(joined_text(tc, "system-err"), limit);
+  return a;
+}
+
+void UnitResults::drop(std::size_t i) {
+  impl_->dropped.at(i) = true;
+}
+
+void UnitResults::add_earlier(std::size_t i, const std::vector<Attempt>& earlier) {
+  if (impl_->dropped.at(i) || earlier.empty()) return;
+  xml_node tc = impl_->nodes.at(i);
+  const Outcome now = impl_->cases.at(i).outcome;
+  const bool failed_again = now == Outcome::kFailed || now == Outcome::kErrored;
+  // Surefire's order: the attempts before the testcase's own output.
+  xml_node before;
+  for (xml_node child : tc.children())
+    if (named(child, "system-out") || named(child, "system-err")) {
+      before = child;
+      break;
+    }
+  for (const Attempt& a : earlier) {
+    const bool errored = a.outcome == Outcome::kErrored;
+    std::string element =
+        fmt::format("{}{}", failed_again ? "rerun" : "flaky", errored ? "Error" : "Failure");
+    xml_node el =
+        before ? tc.insert_child_before(element.c_str(), before) : tc.append_child(element.c_str());
+    std::string message =
+        detail::first_line(a.message).empty() ? detail::first_line(a.text) : a.message;
+    if (message.empty()) message = errored ? "error" : "failed";
+    el.append_attribute("message").set_value(message.c_str());
+    // Surefire's schema requires a type.
+    std::string type = a.type.empty() ? (errored ? "error" : "failure") : a.type;
+    el.append_attribute("type").set_value(type.c_str());
+    add_text_child(el, "stackTrace", a.text);
+    add_text_child(el, "system-out", a.system_out);
+    add_text_child(el, "system-err", a.system_err);
+  }
+}
+
+AddResult UnitResults::add_to(ReportWriter& report, const SuiteLabel& label) {
+  AddResult result;
+  if (impl_->added) {
+    result.error = "already added";
+    return result;
+  }
+  impl_->added = true;
+  if (!ok()) {
+    result.error = impl_->error;
+    return result;
+  }
+  // The counts a suite declares no longer hold once a case left it; the
+  // report recounts anyway, but a declared errors="N" without an <error>
+  // would become a testcase of its own (rule 7).
+  for (std::size_t i = 0; i < impl_->nodes.size(); ++i) {
+    if (!impl_->dropped[i]) continue;
+    xml_node suite = impl_->nodes[i].parent();
+    for (const char* count : {"tests", "failures", "errors", "skipped"})
+      suite.remove_attribute(count);
+  }
+  // Dropped cases go now, so that attempt() and add_earlier() could use every
+  // node until here; suites they leave empty go with them.
+  for (std::size_t i = 0; i < impl_->nodes.size(); ++i) {
+    if (!impl_->dropped[i]) continue;
+    xml_node parent = impl_->nodes[i].parent();
+    parent.remove_child(impl_->nodes[i]);
+    while (named(parent, "testsuite") && nothing_left(parent)) {
+      xml_node up = parent.parent();
+      up.remove_child(parent);
+      parent = up;
+    }
+  }
+  bool any_suite = false;
+  for (xml_node child : impl_->doc.children()) any_suite = any_suite || is_suite(child);
+  if (!any_suite) {
+    result.ok = true;
+    return result;
+  }
+  std::string xml;
+  StringWriter writer(xml);
+  // Raw: no indentation is added anywhere, so system-out stays as it was.
+  impl_->doc.save(writer, "", pugi::format_raw | pugi::format_no_declaration, pugi::encoding_utf8);
+  impl_->doc.reset();
+  impl_->buffer.clear();
+  impl_->buffer.shrink_to_fit();
+  return report.add_buffer(xml, label);
+}
+
+}  // namespace shardrun::junit

@@ -1,0 +1,128 @@
+#include "child_ledger.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <sstream>
+
+#include <fmt/format.h>
+
+namespace shardrun::runner_detail {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string read_small_file(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+std::string boot_id() {
+  std::string id = read_small_file("/proc/sys/kernel/random/boot_id");
+  while (!id.empty() && (id.back() == '\n' || id.back() == ' ')) id.pop_back();
+  return id.empty() ? "-" : id;
+}
+
+// A run id is printed into a one-line, space-separated file: it must be one
+// word. Run ids made by run_suite are "YYYYMMDD-HHMMSS-PID".
+bool is_word(const std::string& text) {
+  if (text.empty()) return false;
+  for (char c : text)
+    if (c == ' ' || c == '\n' || c == '\t' || c == '\0') return false;
+  return true;
+}
+
+}  // namespace
+
+std::string LedgerOwner::to_text() const {
+  return fmt::format("{} {} {} {}\n", pid, start_ticks, boot_id, run_id);
+}
+
+std::optional<LedgerOwner> LedgerOwner::parse(const std::string& text) {
+  // The trailing newline is written last: without it the file is incomplete.
+  if (text.empty() || text.back() != '\n') return std::nullopt;
+  std::istringstream in(text);
+  LedgerOwner owner;
+  std::string extra;
+  if (!(in >> owner.pid >> owner.start_ticks >> owner.boot_id >> owner.run_id)) return std::nullopt;
+  if (in >> extra || owner.pid <= 0) return std::nullopt;
+  return owner;
+}
+
+std::optional<unsigned long long> process_start_ticks(pid_t pid) {
+  std::string stat = read_small_file(fs::path("/proc") / std::to_string(pid) / "stat");
+  // "pid (comm) state ppid ...": comm may hold spaces and parentheses, so
+  // count fields from the last ')'. Field 3 (state) is the first after it.
+  std::size_t paren = stat.rfind(')');
+  if (paren == std::string::npos) return std::nullopt;
+  std::istringstream rest(stat.substr(paren + 1));
+  std::string field;
+  for (int i = 3; i < 22; ++i)
+    if (!(rest >> field)) return std::nullopt;
+  unsigned long long ticks = 0;
+  if (!(rest >> ticks)) return std::nullopt;
+  return ticks;
+}
+
+LedgerOwner current_owner(const std::string& run_id) {
+  LedgerOwner owner;
+  owner.pid = ::getpid();
+  owner.start_ticks = process_start_ticks(owner.pid).value_or(0);
+  owner.boot_id = boot_id();
+  owner.run_id = run_id;
+  return owner;
+}
+
+bool owner_alive(const LedgerOwner& owner) {
+  if (owner.boot_id != boot_id()) return false;  // every process of that boot is gone
+  std::optional<unsigned long long> ticks = process_start_ticks(owner.pid);
+  return ticks && *ticks == owner.start_ticks;
+}
+
+fs::path ledger_dir(const fs::path& run_dir) {
+  return run_dir / "children";
+}
+
+ChildLedger::ChildLedger(const fs::path& run_dir, const std::string& run_id) {
+  if (run_dir.empty() || !is_word(run_id)) return;
+  fs::path dir = ledger_dir(run_dir);
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) return;
+  // Written beside and renamed into place: a cleaner never reads half an
+  // owner (it would skip the run rather than guess).
+  fs::path tmp = dir / "owner.tmp";
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    out << current_owner(run_id).to_text();
+    if (!out.flush()) return;
+  }
+  fs::rename(tmp, dir / "owner", ec);
+  if (ec) return;
+  dir_ = std::move(dir);
+}
+
+ChildLedger::~ChildLedger() {
+  if (!enabled()) return;
+  std::error_code ec;
+  fs::remove_all(dir_, ec);
+}
+
+void ChildLedger::add(pid_t pgid) {
+  if (!enabled()) return;
+  std::string path = (dir_ / std::to_string(pgid)).string();
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+  if (fd != -1) ::close(fd);
+}
+
+void ChildLedger::remove(pid_t pgid) {
+  if (!enabled()) return;
+  std::string path = (dir_ / std::to_string(pgid)).string();
+  ::unlink(path.c_str());
+}
+
+}  // namespace shardrun::runner_detail
