@@ -153,6 +153,7 @@ class Scheduler {
   bool accepting_units() const;
   int shard_of(std::uint64_t child) const;
   bool any_waiting_ready() const;
+  bool units_running() const;
   std::size_t shards_claiming() const;
 
   CommandRunner& runner_;

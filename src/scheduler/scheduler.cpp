@@ -67,6 +67,11 @@ std::size_t Scheduler::shards_claiming() const {
   });
 }
 
+bool Scheduler::units_running() const {
+  return std::any_of(shards_.begin(), shards_.end(),
+                     [](const ShardState& s) { return s.phase == Phase::kUnit; });
+}
+
 bool Scheduler::any_waiting_ready() const {
   return std::any_of(shards_.begin(), shards_.end(),
                      [](const ShardState& s) { return s.waiting_ready; });
@@ -106,6 +111,9 @@ void Scheduler::advance(int shard) {
         s.phase = Phase::kReady;
         continue;
       case Phase::kReady: {
+        // An empty queue while units still run may fill again (retries,
+        // crash isolation): stay ready so those run in parallel.
+        if (accepting_units() && !s.broken && queue_.empty() && units_running()) return;
         if (!accepting_units() || queue_.empty() || s.broken) {
           begin_teardown(shard);
           continue;

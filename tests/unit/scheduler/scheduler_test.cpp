@@ -394,3 +394,23 @@ TEST_CASE("a service dying mid-run fails the shard's unit and the shard takes no
   CHECK(result.shards[1].units == 4);
   CHECK(f.runner.running() == 0);
 }
+
+TEST_CASE("an idle shard waits while units run, so requeued units run in parallel") {
+  Fixture f;
+  // Unit 1 ends at 3.5 s and requeues two 2 s units; shard 0 has been idle
+  // since 1.5 s. Torn down early, the two would run one after the other.
+  f.recorder.verdict = [](const Unit& unit, const Completion&) {
+    UnitVerdict v;
+    if (unit.id == 1) v.requeue = {make_unit(10, 2), make_unit(11, 2)};
+    return v;
+  };
+  f.run({make_unit(1, 3), make_unit(0, 1)}, {.shards = 2});
+  REQUIRE(f.recorder.runs.size() == 4);
+  std::set<int> retry_shards;
+  for (const auto& r : f.recorder.runs)
+    if (r.unit >= 10) {
+      retry_shards.insert(r.shard);
+      CHECK(r.end == Approx(5.5).margin(0.03));
+    }
+  CHECK(retry_shards == std::set<int>{0, 1});
+}
