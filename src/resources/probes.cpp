@@ -106,8 +106,9 @@ bool probe_http(const std::string& url, std::string* detail) {
                               : authority;
   Socket sock(connect_to(host_port, detail));
   if (sock.get() < 0) return false;
+  // HTTP/1.1: chromedriver refuses 1.0 requests without answering.
   std::string request =
-      fmt::format("GET {} HTTP/1.0\r\nHost: {}\r\nConnection: close\r\n\r\n", path, authority);
+      fmt::format("GET {} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n", path, authority);
   if (::send(sock.get(), request.data(), request.size(), MSG_NOSIGNAL) !=
       static_cast<ssize_t>(request.size())) {
     *detail = fmt::format("{}: could not send the request", url);

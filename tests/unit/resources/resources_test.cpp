@@ -9,6 +9,7 @@
 
 #include <fstream>
 #include <set>
+#include <thread>
 #include <vector>
 
 #include "../temp_dir.hpp"
@@ -101,4 +102,39 @@ TEST_CASE("probes: tcp sees a listener, log sees a line, none is always ready") 
   std::ofstream(log, std::ios::app) << "listening on 8080\n";
   CHECK(probe_ready(line, log, &detail));
   CHECK(probe_ready(ReadyProbe{}, log, &detail));
+}
+
+TEST_CASE("the http probe speaks HTTP/1.1 (chromedriver ignores 1.0) and wants a 2xx") {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  int one = 1;
+  ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = htons(31230);
+  REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+  REQUIRE(::listen(fd, 4) == 0);
+  // Answers like chromedriver: nothing to HTTP/1.0, 200 to /status, 503 elsewhere.
+  std::thread server([fd] {
+    for (int i = 0; i < 2; ++i) {
+      int conn = ::accept(fd, nullptr, nullptr);
+      char buf[1024] = {};
+      ssize_t n = ::recv(conn, buf, sizeof buf - 1, 0);
+      std::string request(buf, n > 0 ? static_cast<std::size_t>(n) : 0);
+      std::string line = request.substr(0, request.find('\r'));
+      if (line.find("HTTP/1.1") != std::string::npos) {
+        std::string answer = line.find("/status") != std::string::npos
+                                 ? "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"
+                                 : "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\n\r\n";
+        ::send(conn, answer.data(), answer.size(), 0);
+      }
+      ::close(conn);
+    }
+  });
+  std::string detail;
+  CHECK(probe_ready({ReadyProbe::Kind::kHttp, "http://127.0.0.1:31230/status"}, {}, &detail));
+  CHECK_FALSE(probe_ready({ReadyProbe::Kind::kHttp, "http://127.0.0.1:31230/other"}, {}, &detail));
+  CHECK(detail == "http://127.0.0.1:31230/other: answered 503");
+  server.join();
+  ::close(fd);
 }
