@@ -14,7 +14,10 @@ run_suite() {  # run_suite BUILD_DIR LABEL
   echo "== unit tests ($label)"
   (cd "$dir" && ctest --output-on-failure)
   echo "== integration tests ($label)"
-  SHARDRUN_BIN="$PWD/$dir/shardrun" "$PY" -m pytest -q -p no:cacheprovider tests/integration
+  # Two pytest workers (pytest-xdist): most tests wait on processes, sleeps
+  # and timeouts, so this halves the wall time; each test uses its own
+  # folders, ports range or lock folder, and PostgreSQL sandbox per worker.
+  SHARDRUN_BIN="$PWD/$dir/shardrun" "$PY" -m pytest -q -p no:cacheprovider -n 2 tests/integration
 }
 
 echo "== build"
