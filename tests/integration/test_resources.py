@@ -55,8 +55,9 @@ def test_each_shard_reaches_its_own_service_and_no_service_outlives_the_run(shar
 
 def test_two_runs_at_once_never_share_a_port(tmp_path):
     # 16 ports for 2 runs x 4 shards x 2 ports: without the cross-process
-    # lock both runs would scan the same small range and collide.
-    env = dict(os.environ, SHARDRUN_PORT_RANGE="31100-31115", SHARDRUN_LOCK_DIR=str(tmp_path / "locks"))
+    # lock both runs would scan the same small range and collide. The range
+    # lies above the default one, so other tests' services never sit in it.
+    env = dict(os.environ, SHARDRUN_PORT_RANGE="32100-32115", SHARDRUN_LOCK_DIR=str(tmp_path / "locks"))
     procs = []
     for name in ("one", "two"):
         cmd = [str(BIN), "-j", "4", "--junit", str(tmp_path / f"{name}.xml"), "--runs-dir",
@@ -68,7 +69,7 @@ def test_two_runs_at_once_never_share_a_port(tmp_path):
     for name in ("one", "two"):
         run_dir = next((tmp_path / name).iterdir())
         for p1, p2 in ports_in_logs(run_dir):
-            assert 31100 <= p1 <= 31115 and 31100 <= p2 <= 31115
+            assert 32100 <= p1 <= 32115 and 32100 <= p2 <= 32115
             seen.append((name, p1, p2))
     # Within a shard the two ports differ; across every shard of both runs too.
     per_shard = {(name, p1, p2) for name, p1, p2 in seen}
@@ -79,10 +80,10 @@ def test_two_runs_at_once_never_share_a_port(tmp_path):
 
 def test_a_full_port_range_fails_the_shards_with_a_clear_message(shardrun, tmp_path):
     r = shardrun("-j", "2", RES / "ports.yaml",
-                 extra_env={"SHARDRUN_PORT_RANGE": "31120-31122", "SHARDRUN_LOCK_DIR": str(tmp_path / "l")})
+                 extra_env={"SHARDRUN_PORT_RANGE": "32120-32122", "SHARDRUN_LOCK_DIR": str(tmp_path / "l")})
     # Three ports: shard 0 gets two, shard 1 gets one and then none.
     assert r.code == 3, r
-    assert "port P2: no free TCP port between 31120 and 31122" in r.out + r.err
+    assert "port P2: no free TCP port between 32120 and 32122" in r.out + r.err
     assert totals(r.xml())["tests"] >= 4
 
 
