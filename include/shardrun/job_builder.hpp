@@ -77,6 +77,7 @@ class JobBuilder final : public JobSource {
     std::optional<PortLease> port;
     std::unique_ptr<PostgresLease> postgres;
     ReadyProbe ready;  ///< a service's probe, placeholders expanded
+    std::uintmax_t log_size_seen = static_cast<std::uintmax_t>(-1);  ///< log probe: size last read
     EnvList exports;
   };
   Held& held(int shard, std::size_t index);

@@ -85,13 +85,23 @@ ResourceStart JobBuilder::acquire_resource(int shard, std::size_t index) {
 
 ReadyCheck JobBuilder::check_ready(int shard, std::size_t index, TimePoint since, TimePoint now) {
   const ResourceSpec& spec = suite_.shard.resources.at(index);
+  Held& h = held(shard, index);
+  const fs::path log = service_log(shard, index);
+  // A log probe looks again only when the log has grown: a chatty service
+  // is not re-read every 20 ms.
+  if (h.ready.kind == ReadyProbe::Kind::kLog) {
+    std::error_code ec;
+    std::uintmax_t size = fs::file_size(log, ec);
+    if (!ec && size == h.log_size_seen && now - since < spec.timeout)
+      return {ReadyCheck::State::kWaiting, ""};
+    if (!ec) h.log_size_seen = size;
+  }
   std::string detail;
-  if (probe_ready(held(shard, index).ready, service_log(shard, index), &detail)) return {};
+  if (probe_ready(h.ready, log, &detail)) return {};
   if (now - since < spec.timeout) return {ReadyCheck::State::kWaiting, ""};
   auto seconds = std::chrono::duration<double>(spec.timeout).count();
   return {ReadyCheck::State::kFailed,
-          fmt::format("not ready after {:g}s ({}); see its log {}", seconds, detail,
-                      service_log(shard, index).string())};
+          fmt::format("not ready after {:g}s ({}); see its log {}", seconds, detail, log.string())};
 }
 
 std::optional<std::string> JobBuilder::release_resource(int shard, std::size_t index) {
