@@ -56,9 +56,12 @@ class PostgresLease {
     std::string template_db;  ///< database mode
     EnvList env;              ///< the shard's environment: PG* variables
   };
-  /// Connects, drops a leftover of the same name, creates it. Throws Error
+  /// Starts connecting, without blocking. Throws Error for bad settings.
+  static std::unique_ptr<PostgresLease> start(const Request& request);
+  /// Advances the connection without blocking; once connected, drops a
+  /// leftover of the same name and creates it, and returns true. Throws Error
   /// with the server's (or libpq's) message.
-  static std::unique_ptr<PostgresLease> create(const Request& request);
+  bool poll();
   ~PostgresLease();
 
   /// The variables a client needs: PGHOST, PGPORT, PGUSER, DATABASE_URL, and
@@ -71,9 +74,12 @@ class PostgresLease {
  private:
   struct Connection;
   PostgresLease() = default;
+  void make_object();  // lock, drop a leftover, create, fill exports_
   std::unique_ptr<Connection> conn_;
   Request request_;
   EnvList exports_;
+  bool wants_read_ = false;  // PQconnectPoll's last request
+  bool ready_ = false;
 };
 
 /// "postgresql://user:pw@host:port/db?options=..." with each part

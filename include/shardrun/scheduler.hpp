@@ -32,6 +32,7 @@ struct Unit {
 struct ResourceStart {
   std::optional<std::string> error;    ///< it failed (nothing is left to release)
   std::optional<ProcessSpec> service;  ///< a service to start, then probe until ready
+  bool pending = false;                ///< started in-process (a connection): probe until ready
 };
 
 /// A started service's readiness.
@@ -51,7 +52,8 @@ class JobSource {
   /// Sets up resource `index` in-process (a port, a database) or says which
   /// service to start; must not block for long.
   virtual ResourceStart acquire_resource(int shard, std::size_t index) = 0;
-  /// Polled while a started service is not ready yet; `since` is its start.
+  /// Polled while a started service or a pending resource is not ready
+  /// yet; `since` is its start. Must not block for long.
   virtual ReadyCheck check_ready(int shard, std::size_t index, TimePoint since, TimePoint now) = 0;
   /// Undoes acquire_resource (a service has been stopped already). Returns
   /// an error message, or nullopt.
@@ -132,8 +134,9 @@ class Scheduler {
     std::size_t next_step = 0;
     std::optional<std::uint64_t> child;
     std::optional<Unit> unit;
-    std::size_t acquired = 0;    // resources set up so far, released in reverse
-    bool waiting_ready = false;  // the last acquired resource is a service not ready yet
+    std::size_t acquired = 0;                      // resources set up so far, released in reverse
+    bool waiting_ready = false;                    // the last acquired resource is not ready yet
+    TimePoint resource_started;                    // when it was started
     std::vector<std::optional<Service>> services;  // by resource index
     std::optional<std::string> broken;             // a service died: take no more units
     bool setup_started = false;

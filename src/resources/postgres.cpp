@@ -6,6 +6,7 @@
 // with its connection, so its leftovers are dropped and made afresh.
 
 #include <libpq-fe.h>
+#include <poll.h>
 
 #include <map>
 #include <memory>
@@ -163,7 +164,7 @@ std::string postgres_url(const std::string& host, const std::string& port, const
   return url;
 }
 
-std::unique_ptr<PostgresLease> PostgresLease::create(const Request& request) {
+std::unique_ptr<PostgresLease> PostgresLease::start(const Request& request) {
   if (request.name.size() > kMaxIdentifierBytes) {
     throw Error(
         fmt::format("the name '{}' is longer than PostgreSQL's {} bytes: use a shorter "
@@ -183,11 +184,43 @@ std::unique_ptr<PostgresLease> PostgresLease::create(const Request& request) {
   lease->request_ = request;
   lease->conn_ = std::make_unique<Connection>();
   Connection& c = *lease->conn_;
-  c.conn = PQconnectdbParams(keys.data(), values.data(), 0);
-  if (c.conn == nullptr || PQstatus(c.conn) != CONNECTION_OK) {
+  // Non-blocking: the scheduler keeps running the other shards while this
+  // one connects (a server that never answers would otherwise stall it).
+  c.conn = PQconnectStartParams(keys.data(), values.data(), 0);
+  if (c.conn == nullptr || PQstatus(c.conn) == CONNECTION_BAD) {
     throw Error(
         fmt::format("cannot connect to PostgreSQL: {}", c.conn ? c.error() : "out of memory"));
   }
+  return lease;
+}
+
+bool PostgresLease::poll() {
+  if (ready_) return true;
+  Connection& c = *conn_;
+  // Call PQconnectPoll only once the socket is ready for what it asked.
+  pollfd p{PQsocket(c.conn), static_cast<short>(wants_read_ ? POLLIN : POLLOUT), 0};
+  if (p.fd >= 0 && ::poll(&p, 1, 0) == 0) return false;
+  switch (PQconnectPoll(c.conn)) {
+    case PGRES_POLLING_FAILED:
+      throw Error(fmt::format("cannot connect to PostgreSQL: {}", c.error()));
+    case PGRES_POLLING_READING:
+      wants_read_ = true;
+      return false;
+    case PGRES_POLLING_WRITING:
+      wants_read_ = false;
+      return false;
+    default:
+      break;
+  }
+  if (PQstatus(c.conn) != CONNECTION_OK) return false;
+  make_object();
+  ready_ = true;
+  return true;
+}
+
+void PostgresLease::make_object() {
+  Connection& c = *conn_;
+  const Request& request = request_;
   // NOTICEs ("drop cascades to ...") would go to shardrun's stderr.
   PQsetNoticeProcessor(
       c.conn, [](void*, const char*) {}, nullptr);
@@ -220,7 +253,7 @@ std::unique_ptr<PostgresLease> PostgresLease::create(const Request& request) {
   const std::string port = trimmed(PQport(c.conn));
   const std::string user = trimmed(PQuser(c.conn));
   const std::string password = trimmed(PQpass(c.conn));
-  EnvList& out = lease->exports_;
+  EnvList& out = exports_;
   out.emplace_back("PGHOST", host);
   out.emplace_back("PGPORT", port);
   out.emplace_back("PGUSER", user);
@@ -237,11 +270,13 @@ std::unique_ptr<PostgresLease> PostgresLease::create(const Request& request) {
     out.emplace_back("SHARDRUN_PG_SCHEMA", request.name);
     out.emplace_back("DATABASE_URL", postgres_url(host, port, user, password, dbname, option));
   }
-  return lease;
 }
 
 std::optional<std::string> PostgresLease::release(bool keep) {
-  if (!conn_) return std::nullopt;
+  if (!conn_ || !ready_) {  // never connected, or failed before making anything
+    conn_.reset();
+    return std::nullopt;
+  }
   std::optional<std::string> failure;
   if (!keep && PQstatus(conn_->conn) == CONNECTION_OK) {
     const std::string name = conn_->quote(request_.name);

@@ -65,8 +65,8 @@ ResourceStart JobBuilder::acquire_resource(int shard, std::size_t index) {
         request.url = expand(spec.url);
         request.template_db = expand(spec.template_db);
         request.env = env;
-        h.postgres = PostgresLease::create(request);
-        h.exports = h.postgres->exports();
+        h.postgres = PostgresLease::start(request);
+        start.pending = true;  // connected and made in check_ready
         break;
       }
       case ResourceSpec::Type::kService: {
@@ -86,6 +86,20 @@ ResourceStart JobBuilder::acquire_resource(int shard, std::size_t index) {
 ReadyCheck JobBuilder::check_ready(int shard, std::size_t index, TimePoint since, TimePoint now) {
   const ResourceSpec& spec = suite_.shard.resources.at(index);
   Held& h = held(shard, index);
+  if (h.postgres) {
+    try {
+      if (h.postgres->poll()) {
+        h.exports = h.postgres->exports();
+        return {};
+      }
+    } catch (const Error& e) {
+      return {ReadyCheck::State::kFailed, e.what()};
+    }
+    if (now - since < spec.timeout) return {ReadyCheck::State::kWaiting, ""};
+    return {ReadyCheck::State::kFailed,
+            fmt::format("cannot connect to PostgreSQL: no answer within {:g}s",
+                        std::chrono::duration<double>(spec.timeout).count())};
+  }
   const fs::path log = service_log(shard, index);
   // A log probe looks again only when the log has grown: a chatty service
   // is not re-read every 20 ms.

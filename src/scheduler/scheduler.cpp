@@ -29,7 +29,8 @@ SchedulerResult Scheduler::run(std::deque<Unit> queue) {
 
   check_interrupts();
   advance_all();
-  while (runner_.running() > 0) {
+  // A resource being made in-process (a connection) has no child to wait for.
+  while (runner_.running() > 0 || any_waiting_ready()) {
     check_interrupts();
     // A service on its way up is probed often: start-up time is paid per shard.
     Millis wait =
@@ -153,7 +154,7 @@ bool Scheduler::advance_resources(int shard) {
   };
   if (s.waiting_ready) {
     std::size_t index = s.acquired - 1;
-    ReadyCheck check = jobs_.check_ready(shard, index, s.services[index]->started, clock_.now());
+    ReadyCheck check = jobs_.check_ready(shard, index, s.resource_started, clock_.now());
     if (check.state == ReadyCheck::State::kWaiting) return false;
     s.waiting_ready = false;
     if (check.state == ReadyCheck::State::kFailed) {
@@ -176,7 +177,13 @@ bool Scheduler::advance_resources(int shard) {
       service.started = clock_.now();
       s.services[index] = service;
       s.waiting_ready = true;
+      s.resource_started = service.started;
       return true;  // probed on the next pass
+    }
+    if (start.pending) {
+      s.waiting_ready = true;
+      s.resource_started = clock_.now();
+      return true;
     }
   }
   s.setup_started = true;

@@ -156,3 +156,29 @@ def test_bad_resource_fields_are_suite_errors(shardrun, tmp_path):
     r = shardrun(suite)
     assert r.code == 2
     assert "s.yaml:4:" in r.err and "'ready' needs exactly one of 'tcp', 'http' or 'log'" in r.err
+
+
+def test_a_silent_database_server_neither_hangs_the_run_nor_ignores_ctrl_c(tmp_path):
+    # A server that accepts connections and never says a word: connecting
+    # is polled, so the run still answers SIGINT at once.
+    import socket
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(16)
+    port = server.getsockname()[1]
+    suite = tmp_path / "s.yaml"
+    suite.write_text("version: 1\nshard:\n  resources:\n    - {type: postgres, prefix: silent}\n"
+                     "tests:\n  - {name: a, command: 'true'}\n  - {name: b, command: 'true'}\n")
+    env = dict(os.environ, PGHOST="127.0.0.1", PGPORT=str(port), PGUSER="nobody", PGDATABASE="x")
+    cmd = [str(BIN), "-j", "2", "--junit", str(tmp_path / "r.xml"), "--runs-dir", str(tmp_path / "runs"),
+           "--timings", str(tmp_path / "t.json"), str(suite)]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
+    time.sleep(2)
+    assert proc.poll() is None  # still waiting for the server
+    sent = time.monotonic()
+    proc.send_signal(signal.SIGINT)
+    out = proc.communicate(timeout=20)[0]
+    assert proc.returncode == 130, out
+    assert time.monotonic() - sent < 3, out
+    assert (tmp_path / "r.xml").exists()
+    server.close()

@@ -414,3 +414,33 @@ TEST_CASE("an idle shard waits while units run, so requeued units run in paralle
     }
   CHECK(retry_shards == std::set<int>{0, 1});
 }
+
+TEST_CASE("a pending in-process resource is polled without holding up other shards") {
+  // Like a database connection: shard 0's takes 2 s, shard 1's fails at 1 s.
+  struct Jobs : FakeJobs {
+    ResourceStart acquire_resource(int shard, std::size_t index) override {
+      FakeJobs::acquire_resource(shard, index);
+      ResourceStart start;
+      start.pending = true;
+      return start;
+    }
+    ReadyCheck check_ready(int shard, std::size_t, TimePoint since, TimePoint now) override {
+      double waited = std::chrono::duration<double>(now - since).count();
+      if (shard == 1 && waited >= 1) return {ReadyCheck::State::kFailed, "server said no"};
+      if (shard == 0 && waited >= 2) return {};
+      return {ReadyCheck::State::kWaiting, ""};
+    }
+  };
+  Fixture f;
+  Jobs jobs;
+  Scheduler scheduler(f.runner, f.clock, jobs, f.recorder, {.shards = 2});
+  scheduler.run({make_unit(0, 1), make_unit(1, 1)});
+  REQUIRE(f.recorder.problems.size() == 1);
+  CHECK(f.recorder.problems[0] == std::pair<int, std::string>{1, "resource 0: server said no"});
+  REQUIRE(f.recorder.runs.size() == 2);
+  // Both units ran on shard 0 after its 2 s connect and 0.5 s setup.
+  CHECK(f.recorder.runs[0].shard == 0);
+  CHECK(f.recorder.runs[0].start == Approx(2.5).margin(0.05));
+  // Shard 1's half-made resource was released too.
+  CHECK(std::count(jobs.events.begin(), jobs.events.end(), "release 1") == 1);
+}
