@@ -125,7 +125,7 @@ UnitVerdict RunListener::on_unit_end(int shard, const Unit& unit, const Completi
   std::string outcome_text =
       done.stopped_because.empty()
           ? st.describe()
-          : fmt::format("{}; stopped ({})", done.stopped_because, st.describe());
+          : fmt::format("{}; the unit was stopped: {}", done.stopped_because, st.describe());
   auto tail = [&] {
     return fmt::format("{} — last lines of {}:\n{}", outcome_text, rec.log, log_tail(rec.log));
   };
