@@ -15,17 +15,28 @@
 #include "text.hpp"
 
 namespace shardrun::junit::detail {
-namespace {
 
-using pugi::xml_node;
-
-bool named(xml_node node, const char* name) {
+bool named(pugi::xml_node node, const char* name) {
   return node.type() == pugi::node_element && std::strcmp(node.name(), name) == 0;
 }
 
-bool is_suite(xml_node node) {
+bool is_suite(pugi::xml_node node) {
   return named(node, "testsuite") || named(node, "testsuites");
 }
+
+Outcome case_outcome(pugi::xml_node testcase) {
+  bool failed = false, skipped = false;
+  for (pugi::xml_node child : testcase.children()) {
+    if (named(child, "error")) return Outcome::kErrored;
+    failed = failed || named(child, "failure");
+    skipped = skipped || named(child, "skipped");
+  }
+  return failed ? Outcome::kFailed : skipped ? Outcome::kSkipped : Outcome::kPassed;
+}
+
+namespace {
+
+using pugi::xml_node;
 
 // Element and attribute names are copied only when they are clean. Names
 // with a namespace prefix are dropped: the prefix was declared on an input
@@ -74,18 +85,6 @@ struct Counts {
     if (outcome == Outcome::kSkipped) ++skipped;
   }
 };
-
-// Rules 2 and 3: error > failure > skipped > passed, each testcase once.
-// flakyFailure, rerunFailure ... do not count.
-Outcome case_outcome(xml_node testcase) {
-  bool failed = false, skipped = false;
-  for (xml_node child : testcase.children()) {
-    if (named(child, "error")) return Outcome::kErrored;
-    failed = failed || named(child, "failure");
-    skipped = skipped || named(child, "skipped");
-  }
-  return failed ? Outcome::kFailed : skipped ? Outcome::kSkipped : Outcome::kPassed;
-}
 
 // Rule 6: the message attribute a <failure>/<error> gets.
 std::string failure_message(std::string_view message, std::string_view text, std::string_view type,

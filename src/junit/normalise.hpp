@@ -29,6 +29,14 @@ inline constexpr const char* kDeclaredErrorsCase = "<declared errors>";
 void write_document(const pugi::xml_document& doc, const SuiteLabel& label, ReportState& report,
                     std::vector<CaseSummary>& cases);
 
+/// An element named `name`.
+bool named(pugi::xml_node node, const char* name);
+/// A <testsuite> or <testsuites> element.
+bool is_suite(pugi::xml_node node);
+/// Rules 2 and 3: error > failure > skipped > passed, each testcase once;
+/// flakyFailure, rerunFailure ... do not count.
+Outcome case_outcome(pugi::xml_node testcase);
+
 /// Writes one suite of synthetic testcases.
 void write_synthetic_suite(const std::string& suite_name, const SuiteLabel& label,
                            const std::vector<SyntheticCase>& synthetic, ReportState& report,

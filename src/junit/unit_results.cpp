@@ -11,6 +11,7 @@
 #include <fmt/format.h>
 #include <pugixml.hpp>
 
+#include "normalise.hpp"
 #include "reader.hpp"
 #include "text.hpp"
 
@@ -20,24 +21,9 @@ namespace {
 
 using pugi::xml_node;
 
-bool named(xml_node node, const char* name) {
-  return node.type() == pugi::node_element && std::strcmp(node.name(), name) == 0;
-}
-
-bool is_suite(xml_node node) {
-  return named(node, "testsuite") || named(node, "testsuites");
-}
-
-// The report's counting rule (rules 2 and 3): error > failure > skipped.
-Outcome outcome_of(xml_node testcase) {
-  bool failed = false, skipped = false;
-  for (xml_node child : testcase.children()) {
-    if (named(child, "error")) return Outcome::kErrored;
-    failed = failed || named(child, "failure");
-    skipped = skipped || named(child, "skipped");
-  }
-  return failed ? Outcome::kFailed : skipped ? Outcome::kSkipped : Outcome::kPassed;
-}
+using detail::case_outcome;
+using detail::is_suite;
+using detail::named;
 
 // All text and CDATA directly inside `node` (child_value() gives only the first piece).
 std::string text_of(xml_node node) {
@@ -139,7 +125,7 @@ struct UnitResults::Impl {
         std::uint64_t ms = detail::parse_millis(child.attribute("time").value());
         cases.push_back(CaseSummary{sanitize_text(child.attribute("classname").value()),
                                     sanitize_text(child.attribute("name").value()),
-                                    static_cast<double>(ms) / 1000.0, outcome_of(child)});
+                                    static_cast<double>(ms) / 1000.0, case_outcome(child)});
       }
       push_suites(suite);
     }

@@ -70,3 +70,32 @@ def totals(root):
         elif case.find("skipped") is not None:
             counts["skipped"] += 1
     return counts
+
+
+def processes_with(marker, in_environ=False):
+    """(pid, command line) of live, non-zombie processes whose command line
+    (or, with in_environ, environment) holds `marker`; this process excluded."""
+    found = []
+    needle = marker.encode()
+    for entry in pathlib.Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            cmdline = (entry / "cmdline").read_bytes()
+            environ = (entry / "environ").read_bytes() if in_environ else b""
+            state = (entry / "stat").read_text().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            continue  # it ended while we looked
+        if state != "Z" and (needle in cmdline or needle in environ):
+            found.append((int(entry.name), cmdline.replace(b"\0", b" ").decode(errors="replace").strip()))
+    return found
+
+
+def wait_until(predicate, timeout, interval=0.05):
+    """True once predicate() holds, polling until `timeout` seconds passed."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(interval)
+    return predicate()

@@ -1,6 +1,5 @@
 """Discovery, planning, the plan command and the CI-node split."""
 import json
-import os
 import pathlib
 import shutil
 import subprocess

@@ -20,35 +20,14 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from conftest import BIN, totals
+from conftest import BIN, processes_with, totals, wait_until
 
 
 # --- helpers ----------------------------------------------------------------
 
 
-def processes_with(marker):
-    """(pid, cmdline) of live, non-zombie processes whose command line has `marker`."""
-    found = []
-    for entry in pathlib.Path("/proc").iterdir():
-        if not entry.name.isdigit() or int(entry.name) == os.getpid():
-            continue
-        try:
-            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-            state = (entry / "stat").read_text().rsplit(")", 1)[1].split()[0]
-        except OSError:
-            continue  # it ended while we looked
-        if marker in cmdline and state != "Z":
-            found.append((int(entry.name), cmdline.strip()))
-    return found
 
 
-def wait_until(predicate, timeout, interval=0.05):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(interval)
-    return predicate()
 
 
 def assert_no_process_left(marker, within=3.0):

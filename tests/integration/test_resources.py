@@ -6,31 +6,16 @@ concurrent runs, readiness, a service dying, a shard that cannot be
 prepared, and that no service process outlives its run.
 """
 import os
-import pathlib
 import re
 import signal
 import subprocess
 import time
 
-from conftest import BIN, FIXTURES, totals
+from conftest import BIN, FIXTURES, processes_with, totals
 
 RES = FIXTURES / "resources"
 
 
-def processes_with(marker):
-    """Pids of live processes whose command line mentions `marker`."""
-    found = []
-    for entry in pathlib.Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-            state = (entry / "stat").read_text().rsplit(")", 1)[1].split()[0]
-        except OSError:
-            continue
-        if marker in cmdline and state != "Z":
-            found.append(int(entry.name))
-    return found
 
 
 def ports_in_logs(run_dir):

@@ -5,7 +5,6 @@ and a batch of eight discovered tests of which one segfaults or hangs.
 """
 import json
 import os
-import pathlib
 import signal
 import subprocess
 import time
@@ -13,7 +12,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from conftest import BIN, FIXTURES, totals
+from conftest import BIN, FIXTURES, processes_with, totals
 
 FLAKY = FIXTURES / "flaky"
 PYTEST = "/usr/bin/python3 -m pytest -q -p no:cacheprovider"
@@ -85,18 +84,6 @@ def batch_runs(result):
     return counts
 
 
-def processes_with(text):
-    found = []
-    for entry in pathlib.Path("/proc").iterdir():
-        if not entry.name.isdigit() or int(entry.name) == os.getpid():
-            continue
-        try:
-            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-        except OSError:
-            continue
-        if text in cmdline:
-            found.append((int(entry.name), cmdline))
-    return found
 
 
 # --- retries ----------------------------------------------------------------

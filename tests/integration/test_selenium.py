@@ -18,16 +18,19 @@ of the tests (PYTEST_ADDOPTS=-k ..., which discovery and units both honour).
 """
 import json
 import os
-import pathlib
 import re
 import signal
 import subprocess
-import time
 import xml.etree.ElementTree as ET
 
 import pytest
 
-from conftest import BIN, FIXTURES, totals
+from conftest import BIN, FIXTURES, processes_with, totals, wait_until
+
+
+def processes_of_run(marker):
+    """Processes carrying `marker` in their command line or environment."""
+    return processes_with(marker, in_environ=True)
 
 SEL = FIXTURES / "selenium"
 # pytest options that pick part of fixtures/selenium/tests/ (17 tests), and
@@ -41,43 +44,20 @@ EDITING_STATE = ("-k 'test_editing.py or test_state.py'", 8)
 # --- helpers ----------------------------------------------------------------
 
 
-def processes_of(marker):
-    """(pid, command line) of live, non-zombie processes carrying `marker` in
-    their command line or environment."""
-    found = []
-    for entry in pathlib.Path("/proc").iterdir():
-        if not entry.name.isdigit() or int(entry.name) == os.getpid():
-            continue
-        try:
-            cmdline = (entry / "cmdline").read_bytes()
-            environ = (entry / "environ").read_bytes()
-            state = (entry / "stat").read_text().rsplit(")", 1)[1].split()[0]
-        except OSError:
-            continue  # it ended while we looked
-        if state != "Z" and (marker.encode() in cmdline or marker.encode() in environ):
-            found.append((int(entry.name), cmdline.replace(b"\0", b" ").decode(errors="replace")[:160]))
-    return found
 
 
-def wait_until(predicate, timeout, interval=0.1):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(interval)
-    return predicate()
 
 
 def assert_nothing_left(marker, within=5.0):
-    assert wait_until(lambda: not processes_of(marker), within), \
-        f"processes of the run still alive {within}s after it ended: {processes_of(marker)}"
+    assert wait_until(lambda: not processes_of_run(marker), within), \
+        f"processes of the run still alive {within}s after it ended: {processes_of_run(marker)}"
 
 
 @pytest.fixture
 def marker(tmp_path):
     m = str(tmp_path)
     yield m
-    for pid, _ in processes_of(m):  # whatever a failing test left behind
+    for pid, _ in processes_of_run(m):  # whatever a failing test left behind
         try:
             os.kill(pid, signal.SIGKILL)
         except ProcessLookupError:
@@ -176,9 +156,9 @@ def test_sigint_leaves_no_browser_driver_or_app(tmp_path, marker):
         wait_until(lambda: len(busy_shards()) == 2 or proc.poll() is not None, 60)
         assert proc.poll() is None, (tmp_path / "out.txt").read_text(errors="replace")
         assert len(busy_shards()) == 2, busy_shards()
-        kinds = " ".join(c for _, c in processes_of(marker))
+        kinds = " ".join(c for _, c in processes_of_run(marker))
         for kind in ["app.py", "chromedriver", "--type=renderer"]:
-            assert kind in kinds, (kind, processes_of(marker))
+            assert kind in kinds, (kind, processes_of_run(marker))
         proc.send_signal(signal.SIGINT)
         code = proc.wait(timeout=60)
     finally:
