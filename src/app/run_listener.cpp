@@ -26,10 +26,6 @@ std::string result_of(const ExitStatus& s) {
   return s.code == 0 ? "passed" : "failed";
 }
 
-bool failing(junit::Outcome outcome) {
-  return outcome == junit::Outcome::kFailed || outcome == junit::Outcome::kErrored;
-}
-
 /// A unit whose tests may have been cut short by one of them: killed by a
 /// signal, timed out, or failed without leaving readable JUnit. Units that
 /// shardrun stopped itself, or that never started, are not.
@@ -103,6 +99,15 @@ void RunListener::count_case(UnitRecord& rec, junit::Outcome outcome) const {
   if (outcome == junit::Outcome::kSkipped) rec.skipped += 1;
 }
 
+int RunListener::count_added(UnitRecord& rec, const junit::AddResult& added) const {
+  int failures = 0;
+  for (const junit::CaseSummary& c : added.cases) {
+    count_case(rec, c.outcome);
+    if (failing(c.outcome)) ++failures;
+  }
+  return failures;
+}
+
 void RunListener::write_cases(UnitRecord& rec, const Unit& unit,
                               const std::vector<junit::SyntheticCase>& cases) {
   report_.add_synthetic_suite(jobs_.suite().name, label_for(rec.shard, unit), cases);
@@ -152,13 +157,10 @@ UnitVerdict RunListener::on_unit_end(int shard, const Unit& unit, const Completi
       if (junit_ok) cases = pending->cases();
     } else {
       junit::AddResult added = report_.add_file(junit_path, label_for(shard, unit));
+      written_failures += count_added(rec, added);
       junit_ok = added.ok;
       junit_error = added.error;
       cases = std::move(added.cases);
-      for (const junit::CaseSummary& c : cases) {
-        count_case(rec, c.outcome);
-        if (failing(c.outcome)) ++written_failures;
-      }
     }
   }
   record_timings(unit, done, junit_ok ? &cases : nullptr);

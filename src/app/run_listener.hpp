@@ -20,6 +20,11 @@
 
 namespace shardrun {
 
+/// A testcase that counts against the run (and --max-failures).
+inline bool failing(junit::Outcome outcome) {
+  return outcome == junit::Outcome::kFailed || outcome == junit::Outcome::kErrored;
+}
+
 class RunListener final : public SchedulerListener {
  public:
   RunListener(const JobBuilder& jobs, junit::ReportWriter& report, StatusPrinter& status,
@@ -106,6 +111,8 @@ class RunListener final : public SchedulerListener {
   Unit derived_unit(const Unit& from, std::vector<std::string> tests, int attempt,
                     std::string label);
   void count_case(UnitRecord& rec, junit::Outcome outcome) const;
+  /// Counts written testcases into `rec`; returns how many failed or errored.
+  int count_added(UnitRecord& rec, const junit::AddResult& added) const;
 
   const JobBuilder& jobs_;
   junit::ReportWriter& report_;

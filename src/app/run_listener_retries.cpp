@@ -10,12 +10,6 @@
 
 namespace shardrun {
 
-namespace {
-bool failing(junit::Outcome outcome) {
-  return outcome == junit::Outcome::kFailed || outcome == junit::Outcome::kErrored;
-}
-}  // namespace
-
 std::vector<junit::SyntheticCase> RunListener::synthesize(
     const Unit& unit, const std::vector<std::string>& ids, junit::Outcome outcome,
     const std::string& message, const std::string& type, const std::string& text,
@@ -99,13 +93,7 @@ int RunListener::settle(junit::UnitResults results, int shard, const Unit& unit,
         flaky_.push_back(FlakyTest{entry_name, test, static_cast<int>(done.attempts.size())});
     }
   }
-  junit::AddResult added = results.add_to(report_, label_for(shard, unit));
-  int failures = 0;
-  for (const junit::CaseSummary& c : added.cases) {
-    count_case(rec, c.outcome);
-    if (failing(c.outcome)) ++failures;
-  }
-  return failures;
+  return count_added(rec, results.add_to(report_, label_for(shard, unit)));
 }
 
 int RunListener::write_held(const std::vector<std::string>& keys, int shard, const Unit& unit,
@@ -123,13 +111,7 @@ int RunListener::write_held(const std::vector<std::string>& keys, int shard, con
   if (cases.empty()) return 0;
   junit::UnitResults results = junit::UnitResults::synthetic(jobs_.suite().name, cases);
   for (std::size_t i = 0; i < cases.size(); ++i) results.add_earlier(i, earlier[i]);
-  junit::AddResult added = results.add_to(report_, label_for(shard, unit));
-  int failures = 0;
-  for (const junit::CaseSummary& c : added.cases) {
-    count_case(rec, c.outcome);
-    if (failing(c.outcome)) ++failures;
-  }
-  return failures;
+  return count_added(rec, results.add_to(report_, label_for(shard, unit)));
 }
 
 std::vector<std::string> RunListener::held_keys(const Unit& unit) const {
