@@ -12,6 +12,7 @@
 #include <fmt/format.h>
 
 #include "shardrun/junit.hpp"
+#include "shardrun/unique_fd.hpp"
 
 namespace shardrun::junit::detail {
 namespace {
@@ -23,23 +24,9 @@ namespace {
 // only whitespace, without keeping the indentation between elements.
 constexpr unsigned kParseFlags = pugi::parse_default | pugi::parse_ws_pcdata_single;
 
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  ~Fd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  int get() const { return fd_; }
-
- private:
-  int fd_;
-};
-
 std::string read_file(const std::filesystem::path& path, std::string& out) {
   out.clear();
-  Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (fd.get() < 0) {
     return errno == ENOENT || errno == ENOTDIR ? "no such file" : std::strerror(errno);
   }

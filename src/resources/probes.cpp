@@ -17,6 +17,7 @@
 #include <fmt/format.h>
 
 #include "shardrun/resources.hpp"
+#include "shardrun/unique_fd.hpp"
 
 namespace shardrun {
 
@@ -25,20 +26,6 @@ namespace {
 constexpr int kConnectMillis = 300;
 constexpr int kAnswerMillis = 500;
 constexpr std::size_t kLogScanBytes = 4 * 1024 * 1024;
-
-class Socket {
- public:
-  explicit Socket(int fd) : fd_(fd) {}
-  ~Socket() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  Socket(const Socket&) = delete;
-  Socket& operator=(const Socket&) = delete;
-  int get() const { return fd_; }
-
- private:
-  int fd_;
-};
 
 // "host:port" or "[v6]:port".
 bool split_host_port(const std::string& text, std::string* host, std::string* port) {
@@ -104,7 +91,7 @@ bool probe_http(const std::string& url, std::string* detail) {
   std::string host_port = authority.find(':') == std::string::npos || authority.back() == ']'
                               ? authority + ":80"
                               : authority;
-  Socket sock(connect_to(host_port, detail));
+  UniqueFd sock(connect_to(host_port, detail));
   if (sock.get() < 0) return false;
   // HTTP/1.1: chromedriver refuses 1.0 requests without answering.
   std::string request =
@@ -157,7 +144,7 @@ bool probe_ready(const ReadyProbe& probe, const std::filesystem::path& log, std:
     case ReadyProbe::Kind::kNone:
       return true;
     case ReadyProbe::Kind::kTcp: {
-      Socket sock(connect_to(probe.target, detail));
+      UniqueFd sock(connect_to(probe.target, detail));
       return sock.get() >= 0;
     }
     case ReadyProbe::Kind::kHttp:

@@ -49,6 +49,7 @@
 #include "path_lookup.hpp"
 #include "shardrun/command_runner.hpp"
 #include "shardrun/leftovers.hpp"
+#include "shardrun/unique_fd.hpp"
 
 namespace shardrun {
 
@@ -56,21 +57,6 @@ namespace {
 
 namespace asio = boost::asio;
 namespace bp = boost::process;
-
-// A file descriptor, closed when it goes out of scope.
-class UniqueFd {
- public:
-  explicit UniqueFd(int fd = -1) : fd_(fd) {}
-  ~UniqueFd() {
-    if (fd_ != -1) ::close(fd_);
-  }
-  UniqueFd(const UniqueFd&) = delete;
-  UniqueFd& operator=(const UniqueFd&) = delete;
-  int get() const { return fd_; }
-
- private:
-  int fd_;
-};
 
 std::string errno_text(int error) {
   return std::system_category().message(error);
