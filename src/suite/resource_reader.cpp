@@ -193,6 +193,13 @@ ResourceSpec read_resource(Walker& walker, const YAML::Node& node,
   return ResourceReader(walker, suite_dir).read(node);
 }
 
+std::filesystem::path normal_dir(const std::filesystem::path& path) {
+  std::filesystem::path out = path.lexically_normal();
+  // "a/b/." normalises to "a/b/"; drop the trailing separator.
+  if (!out.has_filename() && out.has_relative_path()) out = out.parent_path();
+  return out;
+}
+
 std::filesystem::path existing_folder(Walker& walker, const Field& field,
                                       const std::filesystem::path& base) {
   const std::string text = walker.text(field, "a folder path");
@@ -200,9 +207,7 @@ std::filesystem::path existing_folder(Walker& walker, const Field& field,
     walker.fail(field.value,
                 "'" + field.key + "' must not be empty (use '.' for the suite's folder)");
   }
-  std::filesystem::path dir = (base / text).lexically_normal();
-  // "a/b/." normalises to "a/b/"; drop the trailing separator.
-  if (!dir.has_filename() && dir.has_relative_path()) dir = dir.parent_path();
+  const std::filesystem::path dir = normal_dir(base / text);
   std::error_code ec;
   const auto status = std::filesystem::status(dir, ec);
   if (!std::filesystem::exists(status)) {

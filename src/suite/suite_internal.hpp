@@ -141,6 +141,9 @@ std::string unterminated_placeholder_message(std::string_view text);
 ResourceSpec read_resource(Walker& walker, const YAML::Node& node,
                            const std::filesystem::path& suite_dir);
 
+/// `path` lexically normalised, without a trailing separator.
+std::filesystem::path normal_dir(const std::filesystem::path& path);
+
 /// A folder path field (`cwd`), relative to `base`; fails unless it exists.
 std::filesystem::path existing_folder(Walker& walker, const Field& field,
                                       const std::filesystem::path& base);

@@ -68,13 +68,6 @@ std::optional<std::string> bad_name_reason(const std::string& name) {
   return std::nullopt;
 }
 
-std::filesystem::path normal_dir(const std::filesystem::path& path) {
-  std::filesystem::path out = path.lexically_normal();
-  // "a/b/." normalises to "a/b/"; drop the trailing separator.
-  if (!out.has_filename() && out.has_relative_path()) out = out.parent_path();
-  return out;
-}
-
 class SuiteReader {
  public:
   SuiteReader(Walker& walker, Suite& suite) : w_(walker), suite_(suite) {}
@@ -263,7 +256,7 @@ Suite parse_suite(const std::string& text, const std::filesystem::path& file) {
   std::filesystem::path absolute = std::filesystem::absolute(file, ec);
   if (ec) absolute = file;
   suite.file = absolute.lexically_normal();
-  suite.dir = normal_dir(suite.file.parent_path());
+  suite.dir = sd::normal_dir(suite.file.parent_path());
   suite.name = file.stem().string();
 
   try {
