@@ -123,7 +123,6 @@ class Scheduler {
   enum class Phase { kIdle, kResources, kSetup, kReady, kUnit, kTeardown, kRelease, kDone };
   struct Service {
     std::uint64_t child = 0;
-    TimePoint started;
     std::filesystem::path log;
     bool running = true;
     bool stopping = false;

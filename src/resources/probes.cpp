@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -124,7 +125,9 @@ bool probe_http(const std::string& url, std::string* detail) {
 
 bool probe_log(const std::string& pattern, const std::filesystem::path& log, std::string* detail) {
   std::ifstream in(log, std::ios::binary);
-  std::string text(kLogScanBytes, '\0');
+  std::error_code ec;
+  std::uintmax_t size = std::filesystem::file_size(log, ec);
+  std::string text(ec ? 0 : std::min<std::uintmax_t>(size, kLogScanBytes), '\0');
   in.read(text.data(), static_cast<std::streamsize>(text.size()));
   text.resize(static_cast<std::size_t>(in.gcount()));
   try {

@@ -32,7 +32,7 @@ SchedulerResult Scheduler::run(std::deque<Unit> queue) {
   // A resource being made in-process (a connection) has no child to wait for.
   while (runner_.running() > 0 || any_waiting_ready()) {
     check_interrupts();
-    // A service on its way up is probed often: start-up time is paid per shard.
+    // A resource on its way up is probed often: start-up time is paid per shard.
     Millis wait =
         any_waiting_ready() ? std::min(options_.poll_interval, Millis(20)) : options_.poll_interval;
     std::optional<Completion> done = runner_.wait(wait);
@@ -97,7 +97,7 @@ void Scheduler::advance(int shard) {
           begin_teardown(shard);
           continue;
         }
-        if (!advance_resources(shard)) return;  // a service is not ready yet
+        if (!advance_resources(shard)) return;  // a resource is not ready yet
         continue;
       case Phase::kSetup:
         if (!accepting_units() || s.broken) {
@@ -174,10 +174,9 @@ bool Scheduler::advance_resources(int shard) {
       Service service;
       service.log = start.service->log;
       service.child = runner_.start(*start.service);
-      service.started = clock_.now();
       s.services[index] = service;
       s.waiting_ready = true;
-      s.resource_started = service.started;
+      s.resource_started = clock_.now();
       return true;  // probed on the next pass
     }
     if (start.pending) {
