@@ -362,19 +362,7 @@ void write_suite(xml_node suite, const SuiteLabel& label, ReportState& report,
 
 void write_document(const pugi::xml_document& doc, const SuiteLabel& label, ReportState& report,
                     std::vector<CaseSummary>& cases) {
-  // Pre-order, document order: children are pushed last-to-first.
-  std::vector<xml_node> stack;
-  auto push_suites = [&](xml_node parent) {
-    for (xml_node child = parent.last_child(); child; child = child.previous_sibling())
-      if (is_suite(child)) stack.push_back(child);
-  };
-  push_suites(doc);
-  while (!stack.empty()) {
-    const xml_node suite = stack.back();
-    stack.pop_back();
-    write_suite(suite, label, report, cases);
-    push_suites(suite);
-  }
+  for_each_suite(doc, [&](xml_node suite) { write_suite(suite, label, report, cases); });
 }
 
 void write_synthetic_suite(const std::string& suite_name_given, const SuiteLabel& label,

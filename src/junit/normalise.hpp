@@ -37,6 +37,26 @@ bool is_suite(pugi::xml_node node);
 /// flakyFailure, rerunFailure ... do not count.
 Outcome case_outcome(pugi::xml_node testcase);
 
+/// Calls visit(suite) for every <testsuite>/<testsuites> element under
+/// `root`, nested ones included, in document order (pre-order), walked with
+/// an explicit stack so that deep nesting cannot overflow ours.
+template <class Visit>
+void for_each_suite(pugi::xml_node root, Visit visit) {
+  std::vector<pugi::xml_node> stack;
+  auto push_suites = [&](pugi::xml_node parent) {
+    // Children are pushed last-to-first, so they come off in document order.
+    for (pugi::xml_node child = parent.last_child(); child; child = child.previous_sibling())
+      if (is_suite(child)) stack.push_back(child);
+  };
+  push_suites(root);
+  while (!stack.empty()) {
+    const pugi::xml_node suite = stack.back();
+    stack.pop_back();
+    visit(suite);
+    push_suites(suite);
+  }
+}
+
 /// Writes one suite of synthetic testcases.
 void write_synthetic_suite(const std::string& suite_name, const SuiteLabel& label,
                            const std::vector<SyntheticCase>& synthetic, ReportState& report,

@@ -111,15 +111,8 @@ struct UnitResults::Impl {
   bool added = false;
 
   void collect() {
-    std::vector<xml_node> stack;
-    auto push_suites = [&](xml_node parent) {
-      for (xml_node child = parent.last_child(); child; child = child.previous_sibling())
-        if (is_suite(child)) stack.push_back(child);
-    };
-    push_suites(doc);
-    while (!stack.empty()) {
-      xml_node suite = stack.back();
-      stack.pop_back();
+    // The same walk as write_document, so cases line up with what it writes.
+    detail::for_each_suite(doc, [&](xml_node suite) {
       for (xml_node child : suite.children("testcase")) {
         nodes.push_back(child);
         std::uint64_t ms = detail::parse_millis(child.attribute("time").value());
@@ -127,8 +120,7 @@ struct UnitResults::Impl {
                                     sanitize_text(child.attribute("name").value()),
                                     static_cast<double>(ms) / 1000.0, case_outcome(child)});
       }
-      push_suites(suite);
-    }
+    });
     dropped.assign(nodes.size(), false);
   }
 };
