@@ -29,6 +29,16 @@ std::vector<std::string> parse_test_ids(std::string_view output);
 std::vector<double> match_case_times(const std::vector<std::string>& ids,
                                      const std::vector<junit::CaseSummary>& cases);
 
+/// For each testcase, the index in `ids` of the test id it reports (-1:
+/// none). A pytest node id ("a/test_x.py::T::t") has one testcase, matched
+/// as by match_case_times; an id without "::" that names a test file
+/// ("a/test_x.py", from `files` or a discover command that prints files)
+/// has every testcase whose classname is that file's module path
+/// ("a.test_x", "a.test_x.T"), also when pytest wrote the classname
+/// relative to another rootdir ("test_x.T", "proj.a.test_x").
+std::vector<long> id_of_cases(const std::vector<std::string>& ids,
+                              const std::vector<junit::CaseSummary>& cases);
+
 /// Shell-style matching of a '/'-separated relative path: `*`, `?` and
 /// `[...]` within one segment, `**` for any number of segments.
 bool glob_match(std::string_view pattern, std::string_view path);

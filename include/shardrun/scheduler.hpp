@@ -24,8 +24,12 @@ struct Unit {
   std::size_t entry = 0;           ///< index into Suite::tests
   std::vector<std::string> tests;  ///< test ids; empty for an entry without discover
   double predicted_seconds = 0;
-  std::string label;  ///< for people: "api", "api#3"
-  int attempt = 0;    ///< 0 for the first run, n for the n-th retry
+  std::string label;       ///< for people: "api", "api#3"
+  int attempt = 0;         ///< 0 for the first run, n for the n-th retry
+  std::size_t groups = 0;  ///< how many groups (test files) its tests span
+  /// The prediction leans on guesses (defaults, medians) more than on this
+  /// entry's history; its error says little about the cost model.
+  bool estimated = true;
 };
 
 /// How setting up one resource of a shard went (DESIGN §5).

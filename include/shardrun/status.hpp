@@ -27,7 +27,8 @@ struct UnitRecord {
   std::string command;
   std::string log;
   std::string junit;
-  double start = 0;  ///< seconds since the run started
+  double predicted = 0;  ///< what the plan predicted for it, seconds
+  double start = 0;      ///< seconds since the run started
   double end = 0;
   ExitStatus status;
   /// "passed", "failed", "error", "timeout", "interrupted", "not-run"

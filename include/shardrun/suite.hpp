@@ -41,11 +41,21 @@ struct Entry {
   /// Files whose content decides what `discover` prints (patterns relative
   /// to cwd, `*` and `**`); when given, the ids are cached on their hash.
   std::vector<std::string> discover_inputs;
+  /// Test files as patterns relative to cwd (`*`, `**`): the matching files
+  /// are the entry's test ids, found without running anything. Excludes
+  /// `discover`.
+  std::vector<std::string> files;
+  /// A regex whose first capture is a test id's group (units hold whole
+  /// groups); empty: the part of the id before the first "::".
+  std::string group;
   std::optional<std::chrono::milliseconds> timeout;  ///< per unit
   int retries = 0;
   EnvList env;
   std::filesystem::path cwd;  ///< absolute; default: the suite file's folder
   SourceLocation where;
+
+  /// Has test ids (from `discover` or `files`), so its command takes {tests}.
+  bool has_ids() const { return discover.has_value() || !files.empty(); }
 };
 
 /// How a service says it is ready (DESIGN §5).

@@ -14,16 +14,22 @@
 namespace shardrun::app {
 
 /// Runs every entry's discover command (concurrently) and returns the
-/// planner's view of all entries. A failing discover command is a
-/// SuiteError (exit 2) that shows its output. Entries with discover_inputs
-/// take their ids from `cache_dir` while those inputs are unchanged. An
-/// entry with no start-up history gets its discovery time recorded in
-/// `timings` (when not null) as a first guess: collecting imports what
-/// running imports.
+/// planner's view of all entries; entries with `files` get the matching
+/// files as ids, without a process. A failing discover command is a
+/// SuiteError (exit 2) that shows its output. An entry whose inputs are
+/// unchanged since an earlier run takes its ids from the discovery cache in
+/// `cache_dir` instead (discovery_cache.hpp); `own_paths` (absolute,
+/// normal) are shardrun's own files and folders, which never count as
+/// inputs.
 std::vector<PlanEntry> discover_entries(const Suite& suite, const JobBuilder& jobs,
                                         CommandRunner& runner, const InterruptSource& interrupts,
                                         const std::string& shown_file,
-                                        const std::filesystem::path& cache_dir, Timings* timings);
+                                        const std::filesystem::path& cache_dir,
+                                        const std::vector<std::filesystem::path>& own_paths);
+
+/// The files under the entry's cwd that its `files` patterns match,
+/// relative to cwd, sorted.
+std::vector<std::string> list_files(const Entry& entry);
 
 /// --plan-out / --plan-in: the units of a run as JSON.
 void write_plan_file(const std::filesystem::path& path, const Suite& suite,
@@ -31,6 +37,8 @@ void write_plan_file(const std::filesystem::path& path, const Suite& suite,
 std::vector<Unit> read_plan_file(const std::filesystem::path& path, const Suite& suite);
 
 /// The plan as people (or, with `json`, tools) read it.
-std::string format_plan(const Suite& suite, const std::vector<Unit>& units, int shards, bool json);
+/// `costs` (from describe_costs) adds what the cost model knows per entry.
+std::string format_plan(const Suite& suite, const std::vector<Unit>& units, int shards, bool json,
+                        const std::vector<EntryCosts>& costs = {});
 
 }  // namespace shardrun::app

@@ -4,11 +4,11 @@
 
 #include <algorithm>
 #include <csignal>
-#include <fstream>
 #include <map>
-#include <nlohmann/json.hpp>
+#include <set>
 
 #include "app_internal.hpp"
+#include "discovery_cache.hpp"
 #include "discovery_interrupted.hpp"
 #include "shardrun/discovery.hpp"
 #include "shardrun/error.hpp"
@@ -20,97 +20,75 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// The cache key of an entry's discovery: its command, cwd and suite env, and
-// the paths and contents of the files its discover_inputs match. Not the
-// whole environment: CI sets per-job variables that would defeat the cache.
-std::optional<std::string> input_key(const Suite& suite, const Entry& entry) {
-  if (entry.discover_inputs.empty()) return std::nullopt;
-  std::vector<std::string> files;
-  std::error_code ec;
-  fs::recursive_directory_iterator it(entry.cwd, fs::directory_options::skip_permission_denied, ec);
-  for (; !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
-    const std::string name = it->path().filename().string();
-    if (it->is_directory(ec)) {
-      if (name == ".git" || name == ".shardrun" || name == "__pycache__" || name == "node_modules")
-        it.disable_recursion_pending();
-      continue;
-    }
-    std::string rel = it->path().lexically_relative(entry.cwd).generic_string();
-    for (const std::string& pattern : entry.discover_inputs)
-      if (glob_match(pattern, rel)) {
-        files.push_back(rel);
-        break;
-      }
+// The leading folders of a pattern that hold no wildcard: where to walk.
+fs::path fixed_prefix(const std::string& pattern) {
+  fs::path prefix;
+  std::string_view rest = pattern;
+  while (true) {
+    std::size_t slash = rest.find('/');
+    if (slash == std::string_view::npos) break;
+    std::string_view part = rest.substr(0, slash);
+    if (part.find_first_of("*?[") != std::string_view::npos) break;
+    prefix /= std::string(part);
+    rest.remove_prefix(slash + 1);
   }
-  if (ec) return std::nullopt;  // cannot tell what changed: no cache
-  std::sort(files.begin(), files.end());
-  std::uint64_t h = fnv1a(entry.discover->display());
-  h = fnv1a(entry.cwd.string() + '\0', h);
-  for (const auto& [name, value] : suite.env) h = fnv1a(name + '=' + value + '\0', h);
-  std::vector<char> buffer(1 << 16);
-  for (const std::string& file : files) {
-    h = fnv1a(file + '\0', h);
-    std::ifstream in(entry.cwd / file, std::ios::binary);
-    while (in.read(buffer.data(), static_cast<std::streamsize>(buffer.size())) || in.gcount() > 0)
-      h = fnv1a(std::string_view(buffer.data(), static_cast<std::size_t>(in.gcount())), h);
-  }
-  return fmt::format("{:016x}-{}", h, files.size());
-}
-
-fs::path cache_file(const fs::path& cache_dir, const Entry& entry) {
-  return cache_dir / (entry.name + ".json");
-}
-
-std::optional<std::vector<std::string>> cached_ids(const fs::path& file, const std::string& key) {
-  std::ifstream in(file);
-  if (!in) return std::nullopt;
-  try {
-    nlohmann::json j = nlohmann::json::parse(in);
-    if (j.at("key").get<std::string>() != key) return std::nullopt;
-    return j.at("ids").get<std::vector<std::string>>();
-  } catch (const nlohmann::json::exception&) {
-    return std::nullopt;  // a damaged cache is a miss
-  }
-}
-
-void store_ids(const fs::path& file, const std::string& key, const std::vector<std::string>& ids) {
-  std::error_code ec;
-  fs::create_directories(file.parent_path(), ec);
-  fs::path tmp = file;
-  tmp += fmt::format(".tmp.{}", ::getpid());
-  {
-    std::ofstream out(tmp, std::ios::trunc);
-    out << nlohmann::json{{"key", key}, {"ids", ids}}.dump(
-        0, ' ', false, nlohmann::json::error_handler_t::replace);
-    if (!out.flush()) return;  // the cache is an optimisation: never fail the run for it
-  }
-  fs::rename(tmp, file, ec);
-  if (ec) fs::remove(tmp, ec);
+  return prefix;
 }
 
 }  // namespace
 
+std::vector<std::string> list_files(const Entry& entry) {
+  std::set<std::string> found;
+  for (const std::string& pattern : entry.files) {
+    std::error_code ec;
+    fs::path base = entry.cwd / fixed_prefix(pattern);
+    if (!fs::is_directory(base, ec)) continue;
+    fs::recursive_directory_iterator it(base, fs::directory_options::skip_permission_denied, ec);
+    for (; !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+      const std::string name = it->path().filename().string();
+      if (it->is_directory(ec)) {
+        if (name == "__pycache__" || name == ".git" || name == "node_modules")
+          it.disable_recursion_pending();
+        continue;
+      }
+      if (!it->is_regular_file(ec)) continue;
+      std::string rel = it->path().lexically_relative(entry.cwd).generic_string();
+      if (glob_match(pattern, rel)) found.insert(std::move(rel));
+    }
+  }
+  return {found.begin(), found.end()};
+}
+
 std::vector<PlanEntry> discover_entries(const Suite& suite, const JobBuilder& jobs,
                                         CommandRunner& runner, const InterruptSource& interrupts,
                                         const std::string& shown_file, const fs::path& cache_dir,
-                                        Timings* timings) {
+                                        const std::vector<fs::path>& own_paths) {
   std::vector<PlanEntry> entries(suite.tests.size());
   std::map<std::uint64_t, std::size_t> running;  // child -> entry
-  std::vector<std::optional<std::string>> keys(suite.tests.size());
+  DiscoveryCache cache(cache_dir);
+  std::vector<std::optional<Manifest>> manifests(suite.tests.size());
   for (std::size_t i = 0; i < suite.tests.size(); ++i) {
+    const Entry& entry = suite.tests[i];
     entries[i].entry = i;
-    entries[i].name = suite.tests[i].name;
-    entries[i].discovered = suite.tests[i].discover.has_value();
-    if (!entries[i].discovered) continue;
-    keys[i] = input_key(suite, suite.tests[i]);
-    if (keys[i]) {
-      if (auto ids = cached_ids(cache_file(cache_dir, suite.tests[i]), *keys[i])) {
+    entries[i].name = entry.name;
+    entries[i].discovered = entry.has_ids();
+    entries[i].group_pattern = entry.group;
+    if (!entry.files.empty()) entries[i].ids = list_files(entry);
+    if (!entry.discover) continue;
+    manifests[i] = DiscoveryCache::stamp(suite, entry, own_paths);
+    if (manifests[i]) {
+      if (auto ids = cache.lookup(entry, *manifests[i])) {
         entries[i].ids = std::move(*ids);
+        manifests[i].reset();
         continue;
       }
     }
     running[runner.start(jobs.discover(i))] = i;
   }
+  // While discovery runs: hash what it may read, for the next run's lookup.
+  for (std::size_t i = 0; i < manifests.size(); ++i)
+    if (manifests[i] && interrupts.count() == 0)
+      DiscoveryCache::hash_contents(suite.tests[i], *manifests[i]);
   std::optional<SuiteError> failure;
   int seen = interrupts.count();
   while (!running.empty()) {
@@ -133,11 +111,7 @@ std::vector<PlanEntry> discover_entries(const Suite& suite, const JobBuilder& jo
       continue;
     }
     entries[i].ids = parse_test_ids(output);
-    if (timings && !timings->startup(entry.name))
-      timings->record_unit(entry.name,
-                           std::chrono::duration<double>(done->ended - done->started).count(), 0);
-    if (keys[i] && !entries[i].ids.empty())
-      store_ids(cache_file(cache_dir, entry), *keys[i], entries[i].ids);
+    if (manifests[i]) cache.store(entry, *manifests[i], entries[i].ids);
     if (entries[i].ids.empty() && !failure)
       failure =
           SuiteError(shown_file, entry.discover->where.line, entry.discover->where.column,

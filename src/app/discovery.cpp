@@ -93,6 +93,89 @@ std::vector<double> match_case_times(const std::vector<std::string>& ids,
 }
 
 namespace {
+
+// "pkg/tests/test_a.py" -> {"pkg", "tests", "test_a"}: a test file's module
+// path as pytest's JUnit classname spells it (without the rootdir part).
+std::vector<std::string> module_parts(std::string_view file) {
+  if (file.size() > 3 && file.substr(file.size() - 3) == ".py") file.remove_suffix(3);
+  std::vector<std::string> parts;
+  while (!file.empty()) {
+    std::size_t slash = file.find('/');
+    std::string_view part = file.substr(0, slash);
+    if (!part.empty() && part != ".") parts.emplace_back(part);
+    if (slash == std::string_view::npos) break;
+    file.remove_prefix(slash + 1);
+  }
+  return parts;
+}
+
+std::string join_dots(const std::vector<std::string>& parts, std::size_t first, std::size_t last) {
+  std::string out;
+  for (std::size_t i = first; i < last; ++i) {
+    if (i > first) out += '.';
+    out += parts[i];
+  }
+  return out;
+}
+
+}  // namespace
+
+std::vector<long> id_of_cases(const std::vector<std::string>& ids,
+                              const std::vector<junit::CaseSummary>& cases) {
+  std::vector<long> found(cases.size(), -1);
+  // Node ids: one testcase each, by match_case_times' keys.
+  std::unordered_map<std::string, long> by_key;
+  // Test files: every dotted tail of the module path, so that a classname
+  // written relative to another rootdir still finds its file; a tail two
+  // files share (-2) says nothing.
+  std::unordered_map<std::string, long> by_module;
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    const std::string& id = ids[i];
+    if (id.find("::") != std::string::npos) {
+      by_key.emplace(pytest_key(id), static_cast<long>(i));
+      continue;
+    }
+    by_key.emplace(id, static_cast<long>(i));
+    std::vector<std::string> parts = module_parts(id);
+    for (std::size_t first = 0; first < parts.size(); ++first) {
+      auto [at, added] = by_module.emplace(join_dots(parts, first, parts.size()), i);
+      if (!added && at->second != static_cast<long>(i)) at->second = -2;
+    }
+  }
+  for (std::size_t c = 0; c < cases.size(); ++c) {
+    const junit::CaseSummary& tc = cases[c];
+    if (auto it = by_key.find(tc.classname + "\n" + tc.name); it != by_key.end()) {
+      found[c] = it->second;
+      continue;
+    }
+    if (auto it = by_key.find(tc.name); it != by_key.end()) {
+      found[c] = it->second;
+      continue;
+    }
+    if (by_module.empty()) continue;
+    // "x.pkg.tests.test_a.TestX": the longest leading part that ends in a
+    // file's module path (its tail), tried from the longest.
+    std::vector<std::string> parts = module_parts(tc.classname);
+    std::vector<std::string> dotted;
+    for (std::string& p : parts) {  // classnames use '.', not '/'
+      std::size_t start = 0;
+      for (std::size_t dot; (dot = p.find('.', start)) != std::string::npos; start = dot + 1)
+        dotted.push_back(p.substr(start, dot - start));
+      dotted.push_back(p.substr(start));
+    }
+    for (std::size_t last = dotted.size(); last > 0 && found[c] < 0; --last)
+      for (std::size_t first = 0; first < last; ++first) {
+        auto it = by_module.find(join_dots(dotted, first, last));
+        if (it != by_module.end() && it->second >= 0) {
+          found[c] = it->second;
+          break;
+        }
+      }
+  }
+  return found;
+}
+
+namespace {
 std::vector<std::string_view> split_path(std::string_view path) {
   std::vector<std::string_view> parts;
   while (!path.empty()) {

@@ -66,8 +66,39 @@ std::vector<Unit> read_plan_file(const std::filesystem::path& path, const Suite&
   return units;
 }
 
+namespace {
+
+json costs_json(const EntryCosts& c) {
+  json j{{"entry", c.name},
+         {"groups", c.groups},
+         {"groups_known", c.groups_known},
+         {"tests", c.tests},
+         {"tests_known", c.tests_known}};
+  j["startup_seconds"] = c.startup ? json(*c.startup) : json();
+  j["group_load_median_seconds"] = c.group_median ? json(*c.group_median) : json();
+  j["prediction_error"] = c.error ? json(c.error->seconds) : json();
+  j["prediction_error_runs"] = c.error ? c.error->samples : 0;
+  return j;
+}
+
+std::string costs_text(const EntryCosts& c) {
+  auto known = [](const std::optional<double>& s) {
+    return s ? format_seconds(*s) : std::string("not learned yet");
+  };
+  std::string error = c.error ? fmt::format("+-{:.0f}% (over {} run{})", c.error->seconds * 100,
+                                            c.error->samples, c.error->samples == 1 ? "" : "s")
+                              : std::string("not measured yet");
+  return fmt::format(
+      "  {}: start-up {}; {} groups ({} learned, median load {}); {} tests ({} timed); "
+      "prediction error {}\n",
+      c.name, known(c.startup), c.groups, c.groups_known, known(c.group_median), c.tests,
+      c.tests_known, error);
+}
+
+}  // namespace
+
 std::string format_plan(const Suite& suite, const std::vector<Unit>& units, int shards,
-                        bool json_out) {
+                        bool json_out, const std::vector<EntryCosts>& costs) {
   Simulation sim = simulate(units, shards);
   if (json_out) {
     json j;
@@ -83,20 +114,30 @@ std::string format_plan(const Suite& suite, const std::vector<Unit>& units, int 
                       {"entry", suite.tests.at(units[i].entry).name},
                       {"tests", units[i].tests},
                       {"predicted_seconds", units[i].predicted_seconds},
+                      {"groups", units[i].groups},
+                      {"estimated", units[i].estimated},
                       {"shard", sim.shard[i]},
                       {"start", sim.start[i]}});
     j["units"] = std::move(list);
+    json model = json::array();
+    for (const EntryCosts& c : costs) model.push_back(costs_json(c));
+    j["cost_model"] = std::move(model);
     return j.dump(2, ' ', false, json::error_handler_t::replace) + "\n";
   }
   std::string out =
       fmt::format("plan for {}: {} units on {} shards\n", suite.name, units.size(), shards);
-  out += fmt::format("{:>5}  {:<28}  {:>6}  {:>9}  {:>5}  {:>8}\n", "unit", "label", "tests",
-                     "predicted", "shard", "start");
+  if (!costs.empty()) {
+    out += "cost model (per unit: start-up + each group's load + each test's time):\n";
+    for (const EntryCosts& c : costs) out += costs_text(c);
+  }
+  out += fmt::format("{:>5}  {:<28}  {:>6}  {:>6}  {:>9}  {:>5}  {:>8}\n", "unit", "label",
+                     "groups", "tests", "predicted", "shard", "start");
   for (std::size_t i = 0; i < units.size(); ++i)
-    out += fmt::format("{:>5}  {:<28}  {:>6}  {:>9}  {:>5}  {:>8}\n", units[i].id,
-                       elide_middle(units[i].label, 28), units[i].tests.size(),
-                       format_seconds(units[i].predicted_seconds), sim.shard[i],
-                       format_seconds(sim.start[i]));
+    out += fmt::format("{:>5}  {:<28}  {:>6}  {:>6}  {:>9}{} {:>5}  {:>8}\n", units[i].id,
+                       elide_middle(units[i].label, 28), units[i].groups, units[i].tests.size(),
+                       format_seconds(units[i].predicted_seconds), units[i].estimated ? "~" : " ",
+                       sim.shard[i], format_seconds(sim.start[i]));
+  out += "(~: estimated, not enough history for this unit's tests)\n";
   out += fmt::format(
       "predicted makespan {} vs lower bound {} = max(sum / {} shards, longest): {:.2f}\n",
       format_seconds(sim.makespan), format_seconds(sim.lower_bound), shards, sim.ratio());

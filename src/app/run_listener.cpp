@@ -81,6 +81,7 @@ UnitRecord RunListener::base_record(int shard, const Unit& unit) const {
   rec.attempt = unit.attempt;
   rec.tests = unit.tests;
   rec.command = entry.command.display();
+  rec.predicted = unit.predicted_seconds;
   if (auto it = origins_.find(unit.id); it != origins_.end()) rec.role = it->second.role;
   if (shard >= 0) {
     rec.log = jobs_.unit_log(unit).string();
@@ -163,14 +164,17 @@ UnitVerdict RunListener::on_unit_end(int shard, const Unit& unit, const Completi
       cases = std::move(added.cases);
     }
   }
-  record_timings(unit, done, junit_ok ? &cases : nullptr);
+  if (recorder_)
+    recorder_->unit_finished(unit, done, junit_ok ? &cases : nullptr, !origin && unit.attempt == 0);
 
   // The test ids that got no testcase (all of them without readable JUnit).
   std::vector<std::string> missing;
   if (junit_ok) {
-    std::vector<long> index = app::case_index_of_ids(unit.tests, cases);
+    std::vector<bool> reported(unit.tests.size(), false);
+    for (long owner : id_of_cases(unit.tests, cases))
+      if (owner >= 0) reported[static_cast<std::size_t>(owner)] = true;
     for (std::size_t i = 0; i < unit.tests.size(); ++i)
-      if (index[i] < 0) missing.push_back(unit.tests[i]);
+      if (!reported[i]) missing.push_back(unit.tests[i]);
   } else {
     missing = unit.tests;
   }
@@ -286,27 +290,8 @@ UnitVerdict RunListener::on_unit_end(int shard, const Unit& unit, const Completi
   return verdict;
 }
 
-void RunListener::record_timings(const Unit& unit, const Completion& done,
-                                 const std::vector<junit::CaseSummary>* cases) {
-  // Interrupted, timed-out or crashed units say little about how long the
-  // tests take: they must not overwrite good data.
-  if (!timings_ || done.status.kind != ExitStatus::Kind::kExited || done.status.timed_out ||
-      done.status.interrupted)
-    return;
-  const std::string& entry = jobs_.suite().tests.at(unit.entry).name;
-  double wall = std::chrono::duration<double>(done.ended - done.started).count();
-  double test_seconds = 0;
-  if (cases && !unit.tests.empty()) {
-    std::vector<double> times = match_case_times(unit.tests, *cases);
-    for (std::size_t i = 0; i < times.size(); ++i) {
-      if (times[i] < 0) continue;
-      timings_->record_test(entry, unit.tests[i], times[i]);
-      test_seconds += times[i];
-    }
-  }
-  // Without test ids the whole unit counts as its entry's per-process cost,
-  // which is what the planner predicts such a unit by.
-  timings_->record_unit(entry, wall, test_seconds);
+void RunListener::record_timings_into(Timings* timings) {
+  if (timings) recorder_.emplace(jobs_.suite(), *timings);
 }
 
 void RunListener::on_unit_not_run(const Unit& unit, const std::string& reason) {

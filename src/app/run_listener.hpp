@@ -17,6 +17,7 @@
 #include "shardrun/scheduler.hpp"
 #include "shardrun/status.hpp"
 #include "shardrun/timings.hpp"
+#include "timing_recorder.hpp"
 
 namespace shardrun {
 
@@ -50,7 +51,7 @@ class RunListener final : public SchedulerListener {
 
   /// Where finished units' timings go (DESIGN §4); null: nowhere. Every
   /// attempt that exits normally counts (retries and isolation runs too).
-  void record_timings_into(Timings* timings) { timings_ = timings; }
+  void record_timings_into(Timings* timings);
 
   /// The planned units (for the time-left estimate, and so that the units
   /// this listener adds get ids of their own).
@@ -83,8 +84,6 @@ class RunListener final : public SchedulerListener {
   double since_start(TimePoint t) const;
   int retries_for(std::size_t entry) const;
   std::string log_tail(const std::string& log) const;
-  void record_timings(const Unit& unit, const Completion& done,
-                      const std::vector<junit::CaseSummary>* cases);
 
   /// One testcase per test id of `ids`; without ids, one per test held for
   /// the entry (a whole-unit retry), else one for the entry.
@@ -120,7 +119,7 @@ class RunListener final : public SchedulerListener {
   TimePoint run_start_;
   std::vector<UnitRecord> units_;
   std::vector<std::string> problems_;
-  Timings* timings_ = nullptr;
+  std::optional<app::TimingRecorder> recorder_;
   std::size_t total_units_ = 0;
   int shards_ = 1;
 

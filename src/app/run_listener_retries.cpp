@@ -145,6 +145,7 @@ Unit RunListener::derived_unit(const Unit& from, std::vector<std::string> tests,
 }
 
 void RunListener::finish() {
+  if (recorder_) recorder_->finish();
   // Every requeued unit either ran or was reported not run, which settles
   // its tests; anything left is written rather than lost.
   std::map<std::size_t, std::vector<std::string>> by_entry;

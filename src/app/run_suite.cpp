@@ -104,6 +104,7 @@ int run_suite(const Options& options, const InterruptSource& interrupts) {
   // Plan: discovered test ids batched by predicted time, longest first; or
   // exactly the units of --plan-in.
   std::vector<Unit> planned;
+  std::vector<EntryCosts> costs;  // for `shardrun plan`
   bool discovery_interrupted = false;
   if (options.plan_in) {
     planned = app::read_plan_file(*options.plan_in, suite);
@@ -115,13 +116,13 @@ int run_suite(const Options& options, const InterruptSource& interrupts) {
       node = detect_ci_node(getenv_string);
     }
     JobBuilder discovery_jobs(suite, context);
-    // Nodes of a split must all make the same plan: no estimate from this
-    // machine's own discovery time there.
     std::vector<PlanEntry> entries;
     try {
+      fs::path cache_dir = timings_path.parent_path() / "discovery";
+      std::vector<fs::path> own = {timings_path, cache_dir, runs_dir, fs::absolute(options.junit)};
+      for (fs::path& p : own) p = p.lexically_normal();
       entries = app::discover_entries(suite, discovery_jobs, *runner, interrupts, shown_file,
-                                      timings_path.parent_path() / "discovery",
-                                      node ? nullptr : &timings);
+                                      cache_dir, own);
     } catch (const app::DiscoveryInterrupted& e) {
       if (plan_only) throw;
       // Still a report: every entry's units as not run (nothing was set up).
@@ -133,12 +134,13 @@ int run_suite(const Options& options, const InterruptSource& interrupts) {
     PlanOptions plan_options;
     plan_options.shards = workers * (node ? node->second : 1);
     planned = make_plan(entries, timings, plan_options);
+    costs = describe_costs(entries, timings);
     if (node && node->second > 1) planned = select_node(planned, node->first, node->second);
   }
   if (options.plan_out && !discovery_interrupted)
     app::write_plan_file(*options.plan_out, suite, planned);
   if (plan_only) {
-    std::fputs(app::format_plan(suite, planned, workers, options.json).c_str(), stdout);
+    std::fputs(app::format_plan(suite, planned, workers, options.json, costs).c_str(), stdout);
     return 0;
   }
   std::deque<Unit> units(planned.begin(), planned.end());

@@ -8,65 +8,87 @@
 #include <queue>
 #include <utility>
 
-#include "shardrun/error.hpp"
-
 namespace shardrun {
 
 namespace {
 
 // How make_plan batches (DESIGN §4).
 //
-// Every unit pays its entry's process start-up, so few large units are
-// cheap; but with exactly one unit per shard nothing is left for the dynamic
-// queue to balance, and one mispredicted unit decides the run. So:
-//  1. Predict each test (history, else the entry's median, else the default)
-//     and each entry's start-up; a shard's share is the total over the shard
-//     count, or the longest test if that is longer.
+// Every unit pays its entry's process start-up, and the load cost (import,
+// collection) of every group (test file) it holds. So units are made of
+// whole groups: each file is then loaded once in the whole run. But with
+// exactly one unit per shard nothing is left for the dynamic queue to
+// balance, and one mispredicted unit decides the run. So:
+//  1. Predict each test (history, else the entry's median, else the
+//     default), each group's load and each entry's start-up; a shard's share
+//     is the total over the shard count, or the longest group if that is
+//     longer.
 //  2. Build a candidate plan per Shape: "m main units per shard, then a tail
-//     of small units made of each entry's shortest tests". Each entry's tests
-//     are split into that many units of nearly equal predicted time by greedy
-//     number partitioning (longest test first, into the lightest unit), so a
-//     test longer than a unit's share runs alone.
-//  3. Score each candidate by simulating the dynamic queue (start-ups
-//     included) on the predicted times and on a few deterministic
-//     perturbations of them, and keep the first shape within kSlack of the
-//     best score. A tail only wins where it pays for its start-ups.
+//     of small units made of each entry's smallest groups". A group larger
+//     than a main unit is cut into as few contiguous pieces as fit (each
+//     piece pays the group's load); the groups and pieces are then packed
+//     into units of nearly equal predicted time (longest first, into the
+//     lightest unit).
+//  3. Score each candidate by simulating the dynamic queue on the predicted
+//     times and on deterministic perturbations of them, as large as the
+//     entry's measured prediction error (a guess where none was measured),
+//     and keep the first shape within kSlack of the best score. Where
+//     predictions have been wrong, a tail of small late units wins; where
+//     they have been right, fewer units do.
 //  4. Order units longest predicted first (LPT) and number them.
 
 struct Shape {
   double per_shard;    // main units per shard
-  double tail_share;   // share of an entry's test time put in the tail
+  double tail_share;   // share of an entry's time put in the tail
   int tail_per_shard;  // tail units per shard
 };
 // Fewest units first: among equal scores the earlier shape wins.
 constexpr Shape kShapes[] = {
-    {1, 0.0, 0}, {1.5, 0.0, 0}, {1, 0.15, 1}, {2, 0.0, 0}, {1, 0.3, 3}, {2, 0.3, 2},
+    {1, 0.0, 0}, {1.5, 0.0, 0}, {1, 0.15, 1}, {2, 0.0, 0}, {1, 0.3, 3}, {2, 0.3, 2}, {1, 0.45, 4},
 };
 // Scores within this factor of the best count as equal.
 constexpr double kSlack = 1.01;
-// The perturbations: each unit's time is scaled by a factor in 1 +- its
-// uncertainty, a guess at how far a prediction is off: a test timed in earlier
-// runs varies a little from run to run; one never timed (estimated by the
-// median or a default) may be off by a lot. So a first run, with no history,
-// gets a tail unless start-up is expensive, and a run with a good history
-// gets one only where start-up is cheap.
-constexpr double kKnownNoise = 0.15;
+// How far a prediction may be off, as the amplitude of a uniform factor
+// 1 +- a (its mean error is a / 2). A time that was never measured may be off
+// by a lot; a measured one by twice the entry's measured mean error, or, where
+// no run has measured it yet, by kUnmeasuredNoise: on real suites test times
+// do not simply add up (caches warmed by earlier tests), so that guess is
+// not small.
 constexpr double kUnknownNoise = 0.6;
-constexpr int kScenarios = 8;
+constexpr double kUnmeasuredNoise = 0.3;
+constexpr double kMinNoise = 0.05;
+constexpr double kMaxNoise = 0.9;  // keeps a perturbed time positive
+constexpr int kScenarios = 16;
+// A unit whose prediction is known for less than this share is "estimated".
+constexpr double kKnownShare = 0.8;
 
-struct Test {
-  double seconds;
-  std::size_t index;  // into PlanEntry::ids
-  double noise;       // kKnownNoise or kUnknownNoise
+// One group of an entry: its tests in discovery order.
+struct Group {
+  std::vector<std::size_t> members;  // indices into PlanEntry::ids, ascending
+  std::vector<double> seconds;       // per member
+  std::vector<bool> known;           // per member
+  double load = 0;
+  bool load_known = false;
+  double tests = 0;  // sum of `seconds`
+  double total() const { return load + tests; }
 };
 
-// A discovered entry with its predictions, tests longest first.
+// A discovered entry with its predictions.
 struct Work {
   std::size_t source;  // index into make_plan's entries
   double startup;
-  double startup_noise;
-  std::vector<Test> tests;
+  bool startup_known;
+  double noise;  // for known times
+  std::vector<Group> groups;
   double total = 0;
+};
+
+// A whole group or a piece of one: what units are packed from.
+struct Item {
+  std::vector<std::size_t> members;
+  double seconds = 0;  // tests + load
+  double known = 0;    // the part of `seconds` from history
+  double noisy = 0;    // sum of seconds * noise
 };
 
 // A unit before it gets its strings, so that candidates stay cheap.
@@ -75,49 +97,95 @@ struct Batch {
   std::vector<std::size_t> members;  // indices into PlanEntry::ids; empty: whole entry
   double predicted = 0;
   double noise = 0;  // relative uncertainty of `predicted`
+  double known = 0;  // the part of `predicted` from history
+  std::size_t groups = 0;
 };
 
-// How many units of about `capacity` seconds hold `seconds` of tests: rounded
-// up, because a unit well over the target lengthens a shard while one under
-// it only costs a start-up; but up to 10% over is accepted, so that a main
-// part a few short tests larger than m * N units (the tail boundary falls
-// between tests) does not become m * N + 1 units and a straggler.
+// How many units of about `capacity` seconds hold `seconds`: rounded up,
+// because a unit well over the target lengthens a shard while one under it
+// only costs a start-up; but up to 10% over is accepted, so that a main part
+// a little larger than m * N units does not become m * N + 1 units and a
+// straggler.
 std::size_t bins_for(double seconds, double capacity) {
   if (capacity <= 0 || seconds <= 0) return 1;
   return static_cast<std::size_t>(std::max(1.0, std::ceil(seconds / capacity - 0.1)));
 }
 
-// Splits `tests` (longest first) into `count` batches of nearly equal
-// predicted time: each test goes to the least loaded one (greedy number
-// partitioning, LPT). A test longer than a batch's share ends up alone.
-// Batches left empty (fewer tests than batches) are dropped.
-void partition(const Work& work, std::vector<Test>::const_iterator first,
-               std::vector<Test>::const_iterator last, double capacity, std::vector<Batch>& out) {
-  if (first == last) return;
+Item piece_of(const Work& w, const Group& g, std::size_t first, std::size_t last) {
+  Item item;
+  item.seconds = g.load;
+  item.known = g.load_known ? g.load : 0;
+  item.noisy = g.load * (g.load_known ? w.noise : kUnknownNoise);
+  for (std::size_t i = first; i < last; ++i) {
+    item.members.push_back(g.members[i]);
+    item.seconds += g.seconds[i];
+    if (g.known[i]) item.known += g.seconds[i];
+    item.noisy += g.seconds[i] * (g.known[i] ? w.noise : kUnknownNoise);
+  }
+  return item;
+}
+
+// A group as one item, or, when it is larger than `capacity`, as the fewest
+// contiguous pieces that fit: contiguous, so that tests sharing a class or a
+// module fixture stay together. Cuts fall where the running test time
+// passes each piece's share.
+void add_items(const Work& w, const Group& g, double capacity, std::vector<Item>& out) {
+  std::size_t pieces = std::min(g.members.size(), bins_for(g.total(), capacity));
+  if (pieces <= 1) {
+    out.push_back(piece_of(w, g, 0, g.members.size()));
+    return;
+  }
+  double share = g.tests / static_cast<double>(pieces);
+  std::size_t first = 0;
+  double running = 0;
+  for (std::size_t p = 1; p < pieces; ++p) {
+    std::size_t last = first;
+    // At least one test per piece, and leave one for each piece to come.
+    while (last < g.members.size() - (pieces - p) &&
+           (last == first || running + g.seconds[last] / 2 <= share * static_cast<double>(p)))
+      running += g.seconds[last++];
+    out.push_back(piece_of(w, g, first, last));
+    first = last;
+  }
+  out.push_back(piece_of(w, g, first, g.members.size()));
+}
+
+// Packs items into as many batches as `capacity` needs, each item into the
+// least loaded batch, largest first (greedy number partitioning). Batches
+// left empty (fewer items than batches) are dropped.
+void pack(const Work& w, std::vector<Item> items, double capacity, std::vector<Batch>& out) {
+  if (items.empty()) return;
   double seconds = 0;
-  for (auto it = first; it != last; ++it) seconds += it->seconds;
-  std::size_t count = bins_for(seconds, capacity);
-  std::vector<Batch> batches(count, Batch{work.source, {}, 0, 0});
+  for (const Item& item : items) seconds += item.seconds;
+  std::stable_sort(items.begin(), items.end(),
+                   [](const Item& a, const Item& b) { return a.seconds > b.seconds; });
+  std::size_t count = std::min(items.size(), bins_for(seconds, capacity));
+  std::vector<Batch> batches(count, Batch{w.source, {}, 0, 0, 0, 0});
   using Slot = std::pair<double, std::size_t>;
   std::priority_queue<Slot, std::vector<Slot>, std::greater<Slot>> lightest;
   for (std::size_t i = 0; i < count; ++i) lightest.emplace(0.0, i);
-  for (auto it = first; it != last; ++it) {
+  for (const Item& item : items) {
     auto [load, i] = lightest.top();
     lightest.pop();
-    batches[i].predicted = load + it->seconds;
-    batches[i].noise += it->seconds * it->noise;  // weighted sum; divided below
-    batches[i].members.push_back(it->index);
-    lightest.emplace(batches[i].predicted, i);
+    Batch& b = batches[i];
+    b.predicted = load + item.seconds;
+    b.known += item.known;
+    b.noise += item.noisy;  // a weighted sum; divided below
+    b.groups += 1;
+    b.members.insert(b.members.end(), item.members.begin(), item.members.end());
+    lightest.emplace(b.predicted, i);
   }
-  for (Batch& batch : batches) {
-    if (batch.members.empty()) continue;
-    batch.noise += work.startup * work.startup_noise;
-    batch.predicted += work.startup;
-    batch.noise = batch.predicted > 0 ? batch.noise / batch.predicted : work.startup_noise;
-    // Discovery order: what a person reading the plan expects, and the
-    // order the test framework itself would have run them in.
-    std::sort(batch.members.begin(), batch.members.end());
-    out.push_back(std::move(batch));
+  for (Batch& b : batches) {
+    if (b.members.empty()) continue;
+    b.noise += w.startup * (w.startup_known ? w.noise : kUnknownNoise);
+    b.predicted += w.startup;
+    if (w.startup_known) b.known += w.startup;
+    b.noise = b.predicted > 0 ? b.noise / b.predicted : kUnknownNoise;
+    // Discovery order: what a person reading the plan expects, the order
+    // the test framework itself would run them in, and a split group's
+    // pieces stay contiguous.
+    std::sort(b.members.begin(), b.members.end());
+    out.push_back(std::move(b));
   }
 }
 
@@ -136,19 +204,25 @@ std::vector<Batch> build(const std::vector<Work>& work, const std::vector<Batch>
       shape.tail_per_shard > 0 ? span * shape.tail_share / shape.tail_per_shard : 0;
   std::vector<Batch> plan = whole;
   for (const Work& w : work) {
-    auto split = w.tests.end();
+    std::vector<Item> items;
+    for (const Group& g : w.groups) add_items(w, g, main_capacity, items);
+    std::vector<Item> tail;
     // An entry that fits in one main unit stays whole: splitting it would
-    // only add start-ups.
-    if (shape.tail_share > 0 && w.total > main_capacity) {
+    // only add start-ups. Otherwise its smallest items, up to the tail's
+    // share, make the tail.
+    if (shape.tail_share > 0 && w.total > main_capacity && items.size() > 1) {
+      std::stable_sort(items.begin(), items.end(),
+                       [](const Item& a, const Item& b) { return a.seconds > b.seconds; });
       double budget = w.total * shape.tail_share;
       double taken = 0;
-      while (split != w.tests.begin() && taken + std::prev(split)->seconds <= budget) {
-        --split;
-        taken += split->seconds;
+      while (items.size() > 1 && taken + items.back().seconds <= budget) {
+        taken += items.back().seconds;
+        tail.push_back(std::move(items.back()));
+        items.pop_back();
       }
     }
-    partition(w, w.tests.begin(), split, main_capacity, plan);
-    partition(w, split, w.tests.end(), tail_capacity, plan);
+    pack(w, std::move(items), main_capacity, plan);
+    pack(w, std::move(tail), tail_capacity, plan);
   }
   std::sort(plan.begin(), plan.end(), runs_before);
   return plan;
@@ -166,14 +240,24 @@ double unit_noise(std::uint64_t scenario, std::uint64_t position, double amplitu
 }
 
 // Mean simulated makespan over the predicted times and kScenarios
-// perturbations of them.
+// perturbations of them. Each perturbation keeps the plan's total: what
+// matters is how units are off against each other (a run that is slower as
+// a whole is so for every plan), and candidates must not win or lose by the
+// luck of their draws where nothing can be balanced (one shard).
 double score(const std::vector<Batch>& plan, int shards) {
   std::vector<Unit> light(plan.size());
+  double sum = 0;
+  for (const Batch& b : plan) sum += b.predicted;
   double total = 0;
   for (int scenario = 0; scenario <= kScenarios; ++scenario) {
-    for (std::size_t i = 0; i < plan.size(); ++i)
+    double perturbed = 0;
+    for (std::size_t i = 0; i < plan.size(); ++i) {
       light[i].predicted_seconds =
           plan[i].predicted * (scenario == 0 ? 1.0 : unit_noise(scenario, i, plan[i].noise));
+      perturbed += light[i].predicted_seconds;
+    }
+    if (perturbed > 0)
+      for (Unit& u : light) u.predicted_seconds *= sum / perturbed;
     total += simulate(light, shards).makespan;
   }
   return total / (kScenarios + 1);
@@ -192,6 +276,8 @@ std::vector<Unit> materialize(const std::vector<Batch>& plan,
     unit.id = units.size();
     unit.entry = entry.entry;
     unit.predicted_seconds = batch.predicted;
+    unit.groups = batch.groups;
+    unit.estimated = batch.known < kKnownShare * batch.predicted;
     unit.label = entry.name;
     if (per_source[batch.source] > 1) unit.label += "#" + std::to_string(++seen[batch.source]);
     unit.tests.reserve(batch.members.size());
@@ -201,15 +287,43 @@ std::vector<Unit> materialize(const std::vector<Batch>& plan,
   return units;
 }
 
-// Min-heap of (time, index): the earliest-free shard or the lightest node,
-// ties to the lowest index, as the scheduler fills shards in index order.
-using Slot = std::pair<double, int>;
-using SlotQueue = std::priority_queue<Slot, std::vector<Slot>, std::greater<Slot>>;
-
-SlotQueue all_free(int count) {
-  SlotQueue slots;
-  for (int i = 0; i < count; ++i) slots.emplace(0.0, i);
-  return slots;
+// The entry's ids grouped, each test and group predicted from the history.
+Work predict(std::size_t source, const PlanEntry& entry, const Timings& timings,
+             const PlanOptions& options) {
+  Work w;
+  w.source = source;
+  std::optional<double> startup = timings.startup(entry.name);
+  w.startup = startup.value_or(std::max(0.0, options.default_startup_seconds));
+  w.startup_known = startup.has_value();
+  std::optional<TimingSample> error = timings.error(entry.name);
+  w.noise = error ? std::clamp(2 * error->seconds, kMinNoise, kMaxNoise) : kUnmeasuredNoise;
+  // Medians once per entry: Timings would recompute them for every id.
+  double unknown_test =
+      timings.median(entry.name).value_or(std::max(0.0, options.default_test_seconds));
+  double unknown_group =
+      timings.group_median(entry.name).value_or(std::max(0.0, options.default_group_seconds));
+  std::optional<std::regex> pattern;
+  if (!entry.group_pattern.empty()) pattern.emplace(entry.group_pattern);
+  std::map<std::string, std::size_t> index;  // group key -> position in w.groups
+  for (std::size_t i = 0; i < entry.ids.size(); ++i) {
+    std::string key = group_of(entry.ids[i], pattern ? &*pattern : nullptr);
+    auto [at, added] = index.emplace(key, w.groups.size());
+    if (added) {
+      Group g;
+      std::optional<double> load = timings.group(entry.name, key);
+      g.load = load.value_or(unknown_group);
+      g.load_known = load.has_value();
+      w.groups.push_back(std::move(g));
+    }
+    Group& g = w.groups[at->second];
+    std::optional<TimingSample> known = timings.test(entry.name, entry.ids[i]);
+    g.members.push_back(i);
+    g.seconds.push_back(known ? known->seconds : unknown_test);
+    g.known.push_back(known.has_value());
+    g.tests += g.seconds.back();
+  }
+  for (const Group& g : w.groups) w.total += g.total();
+  return w;
 }
 
 }  // namespace
@@ -229,7 +343,11 @@ std::vector<Unit> make_plan(const std::vector<PlanEntry>& entries, const Timings
       // unit's testcases are not test ids, so its test_seconds is 0).
       std::optional<double> known = timings.startup(entry.name);
       double seconds = known.value_or(std::max(0.0, options.default_unit_seconds));
-      whole.push_back(Batch{source, {}, seconds, known ? kKnownNoise : kUnknownNoise});
+      std::optional<TimingSample> error = timings.error(entry.name);
+      double noise = !known  ? kUnknownNoise
+                     : error ? std::clamp(2 * error->seconds, kMinNoise, kMaxNoise)
+                             : kUnmeasuredNoise;
+      whole.push_back(Batch{source, {}, seconds, noise, known ? seconds : 0, 0});
       total += seconds;
       longest = std::max(longest, seconds);
       continue;
@@ -237,26 +355,11 @@ std::vector<Unit> make_plan(const std::vector<PlanEntry>& entries, const Timings
     // Discovery found nothing: nothing to run (an empty "{tests}" would make
     // most runners run everything).
     if (entry.ids.empty()) continue;
-    Work w;
-    w.source = source;
-    std::optional<double> startup = timings.startup(entry.name);
-    w.startup = startup.value_or(std::max(0.0, options.default_startup_seconds));
-    w.startup_noise = startup ? kKnownNoise : kUnknownNoise;
-    // The median once per entry: Timings::estimate would recompute it for
-    // every unknown test.
-    double unknown =
-        timings.median(entry.name).value_or(std::max(0.0, options.default_test_seconds));
-    w.tests.reserve(entry.ids.size());
-    for (std::size_t i = 0; i < entry.ids.size(); ++i) {
-      std::optional<TimingSample> known = timings.test(entry.name, entry.ids[i]);
-      double seconds = known ? known->seconds : unknown;
-      w.tests.push_back(Test{seconds, i, known ? kKnownNoise : kUnknownNoise});
-      w.total += seconds;
-      longest = std::max(longest, seconds);
-    }
-    std::stable_sort(w.tests.begin(), w.tests.end(),
-                     [](const Test& a, const Test& b) { return a.seconds > b.seconds; });
+    Work w = predict(source, entry, timings, options);
     total += w.total;
+    // What cannot be split: one test with its group's load.
+    for (const Group& g : w.groups)
+      longest = std::max(longest, g.load + *std::max_element(g.seconds.begin(), g.seconds.end()));
     work.push_back(std::move(w));
   }
 
@@ -274,51 +377,6 @@ std::vector<Unit> make_plan(const std::vector<PlanEntry>& entries, const Timings
   std::size_t chosen = 0;
   while (scores[chosen] > best * kSlack) ++chosen;
   return materialize(candidates[chosen], entries);
-}
-
-Simulation simulate(const std::vector<Unit>& units, int shards) {
-  shards = std::max(1, shards);
-  Simulation sim;
-  sim.shard.reserve(units.size());
-  sim.start.reserve(units.size());
-  SlotQueue free_at = all_free(shards);
-  double sum = 0;
-  double longest = 0;
-  for (const Unit& unit : units) {
-    // A hand-made plan file could predict a negative time; time does not
-    // run backwards.
-    double seconds = std::max(0.0, unit.predicted_seconds);
-    auto [now, shard] = free_at.top();
-    free_at.pop();
-    sim.shard.push_back(shard);
-    sim.start.push_back(now);
-    sim.makespan = std::max(sim.makespan, now + seconds);
-    free_at.emplace(now + seconds, shard);
-    sum += seconds;
-    longest = std::max(longest, seconds);
-  }
-  sim.lower_bound = std::max(sum / shards, longest);
-  return sim;
-}
-
-std::vector<Unit> select_node(const std::vector<Unit>& units, int index, int count) {
-  if (count < 1) throw UsageError("shard count must be at least 1, not " + std::to_string(count));
-  if (index < 0 || index >= count)
-    throw UsageError("shard index " + std::to_string(index) + " is outside 0.." +
-                     std::to_string(count - 1));
-  // Greedy in plan order (longest first when the plan comes from make_plan):
-  // each unit goes to the node with the least predicted time so far. Every
-  // node computes the same assignment from the same plan, so the parts are
-  // disjoint and cover the plan without the nodes talking to each other.
-  SlotQueue load = all_free(count);
-  std::vector<Unit> mine;
-  for (const Unit& unit : units) {
-    auto [assigned, node] = load.top();
-    load.pop();
-    load.emplace(assigned + std::max(0.0, unit.predicted_seconds), node);
-    if (node == index) mine.push_back(unit);
-  }
-  return mine;
 }
 
 }  // namespace shardrun

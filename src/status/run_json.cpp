@@ -1,5 +1,6 @@
 // run.json: what happened in a run, for other tools (DESIGN §6).
 #include <fmt/format.h>
+#include <algorithm>
 
 #include <cerrno>
 #include <cstring>
@@ -77,6 +78,9 @@ void write_run_json(const std::filesystem::path& path, const RunSummary& summary
                          {"failures", u.failures},
                          {"skipped", u.skipped},
                          {"note", u.note}};
+    // What the plan predicted and what it took: the cost model's report card.
+    ju["predicted_seconds"] = u.predicted;
+    ju["actual_seconds"] = u.shard >= 0 ? std::max(0.0, u.end - u.start) : 0.0;
     ju["role"] = u.role;        // "planned", "retry" or "isolation"
     ju["retried"] = u.retried;  // its failed tests queued to run again
     if (u.shard >= 0) ju["status"] = status_json(u.status);

@@ -18,6 +18,7 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
+#include <regex>
 #include <system_error>
 #include <unordered_map>
 
@@ -37,8 +38,9 @@ namespace sd = suite_detail;
 constexpr std::array<std::string_view, 8> kTopKeys = {"version", "name",     "workers", "env",
                                                       "setup",   "teardown", "shard",   "tests"};
 constexpr std::array<std::string_view, 4> kShardKeys = {"env", "resources", "setup", "teardown"};
-constexpr std::array<std::string_view, 8> kEntryKeys = {
-    "name", "command", "discover", "discover_inputs", "timeout", "retries", "env", "cwd"};
+constexpr std::array<std::string_view, 10> kEntryKeys = {
+    "name",    "command", "discover", "discover_inputs", "files", "group", "timeout",
+    "retries", "env",     "cwd"};
 
 constexpr FieldRule kSuiteEnv{sd::kShardPlaceholders, "the suite's 'env'"};
 constexpr FieldRule kGlobalSetup{sd::kGlobalPlaceholders, "the global 'setup'"};
@@ -187,15 +189,22 @@ class SuiteReader {
       if (discover->value.IsNull()) w_.fail_value(*discover, "a string or a list of words");
       entry.discover = w_.command(discover->value, "'discover'", kDiscover);
     }
+    const Field* files = find(fields, "files");
+    if (files != nullptr) {
+      if (discover != nullptr)
+        w_.fail(files->key_node,
+                "'files' and 'discover' cannot both be given: the test ids come from one of them");
+      entry.files = read_patterns(*files);
+    }
+    const bool has_ids = discover != nullptr || files != nullptr;
     if (command->value.IsNull()) w_.fail_value(*command, "a string or a list of words");
     const FieldRule command_rule{
-        discover ? sd::kAllPlaceholders : sd::kAllPlaceholders & ~sd::kTests, "a test's 'command'",
-        discover == nullptr};
+        has_ids ? sd::kAllPlaceholders : sd::kAllPlaceholders & ~sd::kTests, "a test's 'command'",
+        !has_ids};
     entry.command = w_.command(command->value, "'command'", command_rule);
-    if (discover != nullptr && !entry.command.mentions("tests")) {
-      w_.fail(command->value,
-              "'command' must contain '{tests}' when the entry has 'discover' (the test ids go "
-              "there)");
+    if (has_ids && !entry.command.mentions("tests")) {
+      w_.fail(command->value, std::string("'command' must contain '{tests}' when the entry has '") +
+                                  (discover ? "discover" : "files") + "' (the test ids go there)");
     }
 
     for (const Field& field : fields) {
@@ -215,6 +224,10 @@ class SuiteReader {
         entry.discover_inputs = read_patterns(field);
         if (discover == nullptr)
           w_.fail(field.key_node, "'discover_inputs' needs a 'discover' command in the same entry");
+      } else if (field.key == "group") {
+        entry.group = read_group(field);
+        if (!has_ids)
+          w_.fail(field.key_node, "'group' needs 'discover' or 'files' in the same entry");
       } else if (field.key == "env") {
         entry.env = w_.env(field, kTestEnv);
       } else if (field.key == "cwd") {
@@ -230,10 +243,27 @@ class SuiteReader {
     std::vector<std::string> patterns;
     for (const YAML::Node& item : field.value) {
       if (!item.IsScalar() || item.Scalar().empty())
-        w_.fail(item, "each of 'discover_inputs' must be a non-empty file pattern");
+        w_.fail(item, "each of '" + field.key + "' must be a non-empty file pattern");
       patterns.push_back(item.Scalar());
     }
     return patterns;
+  }
+
+  // A regex whose first capture names a test id's group; checked here so
+  // that a bad one is a suite error with its line, not a failure mid-run.
+  std::string read_group(const Field& field) {
+    constexpr std::string_view kExpect = "a regular expression with one capture group";
+    std::string pattern = w_.text(field, kExpect);
+    try {
+      std::regex re(pattern);
+      if (re.mark_count() < 1)
+        w_.fail(field.value,
+                "'group' needs a capture group, e.g. '^([^:]+)::' (the group is "
+                "what the first one matches)");
+    } catch (const std::regex_error& e) {
+      w_.fail(field.value, std::string("'group' is not a valid regular expression: ") + e.what());
+    }
+    return pattern;
   }
 
   std::filesystem::path read_cwd(const Field& field) {

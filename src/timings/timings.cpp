@@ -24,8 +24,12 @@ namespace {
 // The file layout:
 //   {"format": 1,
 //    "entries": {"<entry>": {"startup": {"seconds": S, "samples": n},
+//                            "error": {"seconds": E, "samples": n},
+//                            "groups": {"<group>": {"seconds": S, "samples": n}},
 //                            "tests": {"<test id>": {"seconds": S, "samples": n}}}}}
-// "startup" is absent until a unit of the entry has been recorded.
+// "startup" is absent until a unit of the entry has been recorded; "error"
+// (a ratio, stored in the sample's "seconds") and "groups" until a run
+// measured them. Files without them (older shardruns) read as before.
 constexpr int kFormat = 1;
 
 // Weight of a new observation. 0.5 follows a real change in a test's duration
@@ -78,6 +82,35 @@ TimingSample read_sample(const json& value, const std::string& where) {
 
 json write_sample(const TimingSample& sample) {
   return json{{"seconds", sample.seconds}, {"samples", sample.samples}};
+}
+
+// "tests" and "groups": objects of samples keyed by id.
+void read_samples(const json& entry, const char* key, const std::string& where,
+                  std::map<std::string, TimingSample>& out) {
+  auto found = entry.find(key);
+  if (found == entry.end()) return;
+  if (!found->is_object()) throw ShapeError{where + " \"" + key + "\" is not an object"};
+  for (const auto& [id, sample] : found->items())
+    out[id] = read_sample(sample, where + " " + key + " \"" + id + "\"");
+}
+
+json write_samples(const std::map<std::string, TimingSample>& samples) {
+  json out = json::object();
+  for (const auto& [id, sample] : samples) out[id] = write_sample(sample);
+  return out;
+}
+
+std::optional<double> median_of(const std::map<std::string, TimingSample>& samples) {
+  if (samples.empty()) return std::nullopt;
+  std::vector<double> values;
+  values.reserve(samples.size());
+  for (const auto& [id, sample] : samples) values.push_back(sample.seconds);
+  std::size_t mid = values.size() / 2;
+  std::nth_element(values.begin(), values.begin() + mid, values.end());
+  double upper = values[mid];
+  if (values.size() % 2 == 1) return upper;
+  double lower = *std::max_element(values.begin(), values.begin() + mid);
+  return (lower + upper) / 2;
 }
 
 std::string errno_text(int error) {
@@ -159,11 +192,10 @@ Timings Timings::load(const fs::path& path, std::string* warning) {
       EntryTimings& entry = result.entries_[name];
       if (auto startup = value.find("startup"); startup != value.end())
         entry.startup = read_sample(*startup, where + " startup");
-      if (auto tests = value.find("tests"); tests != value.end()) {
-        if (!tests->is_object()) throw ShapeError{where + " \"tests\" is not an object"};
-        for (const auto& [id, sample] : tests->items())
-          entry.tests[id] = read_sample(sample, where + " test \"" + id + "\"");
-      }
+      if (auto error = value.find("error"); error != value.end())
+        entry.error = read_sample(*error, where + " error");
+      read_samples(value, "tests", where, entry.tests);
+      read_samples(value, "groups", where, entry.groups);
     }
     return result;
   } catch (const ShapeError& e) {
@@ -178,9 +210,9 @@ void Timings::save(const fs::path& path) const {
   for (const auto& [name, entry] : entries_) {
     json value = json::object();
     if (entry.startup.samples > 0) value["startup"] = write_sample(entry.startup);
-    json tests = json::object();
-    for (const auto& [id, sample] : entry.tests) tests[id] = write_sample(sample);
-    value["tests"] = std::move(tests);
+    if (entry.error.samples > 0) value["error"] = write_sample(entry.error);
+    value["tests"] = write_samples(entry.tests);
+    if (!entry.groups.empty()) value["groups"] = write_samples(entry.groups);
     entries[name] = std::move(value);
   }
   json doc = json{{"format", kFormat}, {"entries", std::move(entries)}};
@@ -230,6 +262,19 @@ void Timings::record_unit(const std::string& entry, double wall, double test_sec
   add_sample(entries_[entry].startup, std::max(0.0, *w - *t));
 }
 
+void Timings::record_startup(const std::string& entry, double seconds) {
+  if (std::optional<double> s = sane_seconds(seconds)) add_sample(entries_[entry].startup, *s);
+}
+
+void Timings::record_group(const std::string& entry, const std::string& group, double seconds) {
+  if (std::optional<double> s = sane_seconds(seconds))
+    add_sample(entries_[entry].groups[group], *s);
+}
+
+void Timings::record_error(const std::string& entry, double relative) {
+  if (std::optional<double> s = sane_seconds(relative)) add_sample(entries_[entry].error, *s);
+}
+
 std::optional<TimingSample> Timings::test(const std::string& entry, const std::string& test) const {
   auto e = entries_.find(entry);
   if (e == entries_.end()) return std::nullopt;
@@ -246,16 +291,28 @@ std::optional<double> Timings::startup(const std::string& entry) const {
 
 std::optional<double> Timings::median(const std::string& entry) const {
   auto e = entries_.find(entry);
-  if (e == entries_.end() || e->second.tests.empty()) return std::nullopt;
-  std::vector<double> values;
-  values.reserve(e->second.tests.size());
-  for (const auto& [id, sample] : e->second.tests) values.push_back(sample.seconds);
-  std::size_t mid = values.size() / 2;
-  std::nth_element(values.begin(), values.begin() + mid, values.end());
-  double upper = values[mid];
-  if (values.size() % 2 == 1) return upper;
-  double lower = *std::max_element(values.begin(), values.begin() + mid);
-  return (lower + upper) / 2;
+  if (e == entries_.end()) return std::nullopt;
+  return median_of(e->second.tests);
+}
+
+std::optional<double> Timings::group(const std::string& entry, const std::string& group) const {
+  auto e = entries_.find(entry);
+  if (e == entries_.end()) return std::nullopt;
+  auto g = e->second.groups.find(group);
+  if (g == e->second.groups.end()) return std::nullopt;
+  return g->second.seconds;
+}
+
+std::optional<double> Timings::group_median(const std::string& entry) const {
+  auto e = entries_.find(entry);
+  if (e == entries_.end()) return std::nullopt;
+  return median_of(e->second.groups);
+}
+
+std::optional<TimingSample> Timings::error(const std::string& entry) const {
+  auto e = entries_.find(entry);
+  if (e == entries_.end() || e->second.error.samples <= 0) return std::nullopt;
+  return e->second.error;
 }
 
 double Timings::estimate(const std::string& entry, const std::string& test, double fallback) const {

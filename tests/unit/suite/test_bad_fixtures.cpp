@@ -40,3 +40,24 @@ TEST_CASE("fixtures/bad: each file fails with the error on its first line", "[su
     CHECK(actual == expected);
   }
 }
+
+TEST_CASE("configs: every example suite users copy loads", "[suite][fixtures]") {
+  const fs::path dir = fs::path(SHARDRUN_SOURCE_DIR) / "configs";
+  int count = 0;
+  for (const auto& item : fs::directory_iterator(dir)) {
+    if (item.path().extension() != ".yaml") continue;
+    INFO(item.path().string());
+    Suite suite;
+    REQUIRE_NOTHROW(suite = load_suite(item.path()));
+    CHECK_FALSE(suite.tests.empty());
+    ++count;
+  }
+  CHECK(count >= 5);
+}
+
+TEST_CASE("configs/pytest.yaml leads with the fastest mode: files", "[suite][fixtures]") {
+  Suite suite = load_suite(fs::path(SHARDRUN_SOURCE_DIR) / "configs" / "pytest.yaml");
+  REQUIRE_FALSE(suite.tests.empty());
+  CHECK_FALSE(suite.tests.front().files.empty());
+  CHECK(suite.tests.front().command.mentions("tests"));
+}

@@ -297,3 +297,44 @@ TEST_CASE("a path that is a folder or unreadable is a warning, not an error") {
   CHECK(Timings::load(path, &warning).empty());
   CHECK_THAT(warning, Contains("cannot"));
 }
+
+TEST_CASE("group loads, start-ups and the prediction error round-trip and are smoothed") {
+  TempDir dir;
+  fs::path file = dir.path() / "timings.json";
+  Timings t;
+  t.record_group("py", "tests/test_a.py", 2.0);
+  t.record_group("py", "tests/test_a.py", 4.0);  // smoothed halfway
+  t.record_group("py", "tests/test_b.py", 1.0);
+  t.record_startup("py", 0.8);
+  t.record_error("py", 0.3);
+  t.record_error("py", std::numeric_limits<double>::quiet_NaN());  // dropped
+  t.record_group("py", "tests/test_c.py", -1.0);                   // counts as 0
+  t.save(file);
+  std::string warning;
+  Timings back = Timings::load(file, &warning);
+  CHECK(warning.empty());
+  CHECK(*back.group("py", "tests/test_a.py") == Approx(3.0));
+  CHECK(*back.group("py", "tests/test_c.py") == 0.0);
+  CHECK_FALSE(back.group("py", "tests/test_z.py"));
+  CHECK(*back.group_median("py") == Approx(1.0));  // of 3, 1 and 0
+  CHECK(*back.startup("py") == Approx(0.8));
+  CHECK(back.error("py")->seconds == Approx(0.3));
+  CHECK(back.error("py")->samples == 1);
+  CHECK_FALSE(back.error("other"));
+}
+
+TEST_CASE("a history without groups or error (an older shardrun's) still loads") {
+  TempDir dir;
+  fs::path file = dir.path() / "timings.json";
+  write_file(file, R"({"format": 1, "entries": {"py": {"startup": {"seconds": 1, "samples": 2},
+                      "tests": {"t.py::a": {"seconds": 0.5, "samples": 1}}}}})");
+  std::string warning;
+  Timings t = Timings::load(file, &warning);
+  CHECK(warning.empty());
+  CHECK(*t.startup("py") == 1.0);
+  CHECK_FALSE(t.group_median("py"));
+  CHECK_FALSE(t.error("py"));
+  write_file(file, R"({"format": 1, "entries": {"py": {"groups": []}}})");
+  Timings::load(file, &warning);
+  CHECK_THAT(warning, Contains("\"groups\" is not an object"));
+}

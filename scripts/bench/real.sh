@@ -1,0 +1,145 @@
+#!/usr/bin/env bash
+# Speed on real suites that nobody here wrote: the tests Debian ships with
+# sympy and numpy, run as a user would (PYTHONDONTWRITEBYTECODE=1,
+# -p no:cacheprovider, the packages' own conftest.py), at 2 and 4 workers.
+#
+#   scripts/bench/real.sh                      # both suites, 2 and 4 workers
+#   SUITES=sympy WORKER_COUNTS=2 scripts/bench/real.sh
+#   MODES="files discover" scripts/bench/real.sh   # also the `discover` mode
+#
+# Per suite and worker count, in one session, one after another:
+#   serial        pytest, one process
+#   xdist load    pytest -n N (--dist load, xdist's default)
+#   xdist file    pytest -n N --dist loadfile
+#   shardrun cold the suite below, no history (a first CI run)
+#   shardrun warm the same again, with the history of the cold run
+# The shardrun suite lists test files with `files:` (the fastest mode on
+# real suites: no collection before the first unit, each file loaded once);
+# with MODES containing "discover", also a `discover:` suite (pytest
+# --collect-only, node ids grouped by file, discovery cached when warm).
+#
+# Targets (issue 9), at 2 workers: warm <= 0.8 x xdist load, cold <= 1.0 x,
+# warm never slower than cold. Ratios are against `xdist load` of the same
+# worker count, measured in the same session.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+SUITES="${SUITES:-sympy numpy}"
+WORKER_COUNTS="${WORKER_COUNTS:-2 4}"
+MODES="${MODES:-files}"
+LIMIT="${LIMIT:-900}"
+SITE=/usr/lib/python3/dist-packages
+
+# The test folders of each suite: a few subpackages that take 1-3 minutes
+# one after another on a 2-core machine.
+SYMPY_DIRS=(sympy/sets/tests sympy/calculus/tests sympy/logic/tests sympy/matrices/tests)
+NUMPY_DIRS=(numpy/lib/tests numpy/ma/tests numpy/linalg/tests numpy/polynomial/tests
+  numpy/random/tests)
+
+need_shardrun
+missing=()
+for p in python3-sympy python3-numpy python3-hypothesis python3-pytest python3-pytest-xdist time; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "bench: installing ${missing[*]}" >&2
+  if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; else SUDO=; fi
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends \
+    "${missing[@]}" >/dev/null
+fi
+export PYTHONDONTWRITEBYTECODE=1
+
+make_tmp T
+PYTEST=("$PY" -m pytest -q -p no:cacheprovider)
+
+# suite_yaml MODE DIRS...: a shardrun suite for these folders under $SITE.
+suite_yaml() {
+  local mode="$1"
+  shift
+  local file="$T/suite-$mode.yaml"
+  {
+    echo "version: 1"
+    echo "name: real"
+    echo "env: {PYTHONDONTWRITEBYTECODE: '1'}"
+    echo "tests:"
+    echo "  - name: pytest"
+    echo "    cwd: $SITE"
+    if [[ $mode == files ]]; then
+      printf "    files: ["
+      local sep=""
+      for d in "$@"; do
+        printf "%s'%s/test_*.py'" "$sep" "$d"
+        sep=", "
+      done
+      echo "]"
+    else
+      echo "    discover: $PY -m pytest --collect-only -q -p no:cacheprovider $*"
+    fi
+    echo "    command: $PY -m pytest -q -p no:cacheprovider {tests} --junitxml={junit}"
+  } >"$file"
+  echo "$file"
+}
+
+# tests_in JUNIT: the testcase count of a report (to show every tool ran the same).
+tests_in() {
+  "$PY" -c 'import sys, xml.etree.ElementTree as ET
+print(sum(1 for _ in ET.parse(sys.argv[1]).getroot().iter("testcase")))' "$1" 2>/dev/null || echo -
+}
+
+ROWS=()
+# run_row SUITE N NAME JUNIT CMD...: measure one command, keep a table row.
+run_row() {
+  local suite="$1" n="$2" name="$3" junit="$4"
+  shift 4
+  local out="$T/measure"
+  echo "bench: $suite, $n workers: $name ..." >&2
+  MEASURE_LOG="$T/$suite-$n-${name// /-}.log" measure "$LIMIT" "$out" "$@"
+  local status wall cpu rss
+  read -r status wall cpu rss <"$out"
+  ROWS+=("$suite|$n|$name|$wall|$status|$(tests_in "$junit")")
+}
+
+machine_line
+for suite in $SUITES; do
+  case "$suite" in
+    sympy) DIRS=("${SYMPY_DIRS[@]}") ;;
+    numpy) DIRS=("${NUMPY_DIRS[@]}") ;;
+    *) die "unknown suite $suite (sympy, numpy)" ;;
+  esac
+  cd "$SITE"
+  run_row "$suite" 1 "serial" "$T/serial.xml" \
+    "${PYTEST[@]}" "${DIRS[@]}" --junitxml="$T/serial.xml"
+  for n in $WORKER_COUNTS; do
+    run_row "$suite" "$n" "xdist load" "$T/load.xml" \
+      "${PYTEST[@]}" -n "$n" "${DIRS[@]}" --junitxml="$T/load.xml"
+    run_row "$suite" "$n" "xdist loadfile" "$T/loadfile.xml" \
+      "${PYTEST[@]}" -n "$n" --dist loadfile "${DIRS[@]}" --junitxml="$T/loadfile.xml"
+    for mode in $MODES; do
+      yaml="$(suite_yaml "$mode" "${DIRS[@]}")"
+      state="$T/state-$suite-$n-$mode"
+      rm -rf "$state"
+      mkdir -p "$state"
+      for temp in cold warm; do
+        run_row "$suite" "$n" "shardrun $mode $temp" "$state/$temp.xml" \
+          "$SHARDRUN_BIN" --workers "$n" --timings "$state/timings.json" \
+          --runs-dir "$state/runs" --junit "$state/$temp.xml" "$yaml"
+      done
+    done
+  done
+done
+
+echo
+printf '%-6s %3s  %-22s %8s  %7s  %-8s %6s\n' suite N tool wall "vs load" status tests
+for row in "${ROWS[@]}"; do
+  IFS='|' read -r suite n name wall status tests <<<"$row"
+  ref=-
+  for other in "${ROWS[@]}"; do
+    IFS='|' read -r s2 n2 name2 wall2 _ _ <<<"$other"
+    [[ $s2 == "$suite" && $n2 == "$n" && $name2 == "xdist load" ]] && ref="$wall2"
+  done
+  [[ $name == serial ]] && ref=-
+  printf '%-6s %3s  %-22s %7ss  %7s  %-8s %6s\n' "$suite" "$n" "$name" "$wall" \
+    "$(ratio "$wall" "$ref")" "$status" "$tests"
+done
+echo "(status exit=1: some of the suite's own tests fail on this machine, the same for every tool)"
