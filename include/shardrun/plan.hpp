@@ -32,6 +32,13 @@ struct PlanEntry {
   bool discovered = false;       ///< has test ids (a discover command or `files`)
   std::vector<std::string> ids;  ///< its test ids (when discovered)
   std::string group_pattern;     ///< the entry's `group:` regex; empty: the default rule
+  /// What each id adds to the unit's command line, in bytes (same order as
+  /// `ids`), and the most a unit may carry so that its command still
+  /// starts (Linux: 128 KiB for one `sh -c` argument, about a quarter of
+  /// the stack limit for all of argv and the environment). A unit over it
+  /// is cut into contiguous parts. Empty / 0: no limit.
+  std::vector<std::size_t> id_bytes;
+  std::size_t byte_limit = 0;
 };
 
 struct PlanOptions {

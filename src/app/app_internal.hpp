@@ -31,6 +31,12 @@ std::vector<PlanEntry> discover_entries(const Suite& suite, const JobBuilder& jo
 /// relative to cwd, sorted.
 std::vector<std::string> list_files(const Entry& entry);
 
+/// Sets each discovered entry's id_bytes and byte_limit (plan.hpp) from
+/// its command's form and the limits of this machine (ARG_MAX, measured
+/// now; 128 KiB for one `sh -c` script), so that the planner never makes a
+/// unit whose command cannot start.
+void fit_command_lines(const Suite& suite, std::vector<PlanEntry>& entries);
+
 /// --plan-out / --plan-in: the units of a run as JSON.
 void write_plan_file(const std::filesystem::path& path, const Suite& suite,
                      const std::vector<Unit>& units);

@@ -131,6 +131,7 @@ int run_suite(const Options& options, const InterruptSource& interrupts) {
     }
     // Split across CI nodes, every node runs `workers` shards: plan for all
     // of them, or each node would get only a fraction of a unit per shard.
+    app::fit_command_lines(suite, entries);
     PlanOptions plan_options;
     plan_options.shards = workers * (node ? node->second : 1);
     planned = make_plan(entries, timings, plan_options);

@@ -76,6 +76,8 @@ struct Group {
 // A discovered entry with its predictions.
 struct Work {
   std::size_t source;  // index into make_plan's entries
+  const PlanEntry* entry;
+  std::vector<std::size_t> group_of_id;  // per id: index into `groups`
   double startup;
   bool startup_known;
   double noise;  // for known times
@@ -150,6 +152,49 @@ void add_items(const Work& w, const Group& g, double capacity, std::vector<Item>
   out.push_back(piece_of(w, g, first, g.members.size()));
 }
 
+// The seconds of member `id` of a group (its position found by search:
+// only units over the byte limit get here).
+double seconds_of(const Work& w, std::size_t id) {
+  const Group& g = w.groups[w.group_of_id[id]];
+  auto at = std::lower_bound(g.members.begin(), g.members.end(), id);
+  return g.seconds[static_cast<std::size_t>(at - g.members.begin())];
+}
+
+// A batch whose ids would not fit on a command line, cut into contiguous
+// parts that do; each part pays the start-up and the loads of its groups.
+void fit_bytes(const Work& w, Batch batch, std::vector<Batch>& out) {
+  const PlanEntry& e = *w.entry;
+  std::size_t bytes = 0;
+  if (e.byte_limit > 0 && e.id_bytes.size() == e.ids.size())
+    for (std::size_t id : batch.members) bytes += e.id_bytes[id];
+  if (bytes <= e.byte_limit || e.byte_limit == 0 || batch.members.size() < 2) {
+    out.push_back(std::move(batch));
+    return;
+  }
+  const double known_share = batch.predicted > 0 ? batch.known / batch.predicted : 0;
+  Batch part{w.source, {}, w.startup, batch.noise, 0, 0};
+  std::size_t used = 0, last_group = SIZE_MAX;
+  auto flush = [&] {
+    part.known = part.predicted * known_share;
+    out.push_back(std::move(part));
+    part = Batch{w.source, {}, w.startup, batch.noise, 0, 0};
+    used = 0;
+    last_group = SIZE_MAX;
+  };
+  for (std::size_t id : batch.members) {
+    if (!part.members.empty() && used + e.id_bytes[id] > e.byte_limit) flush();
+    part.members.push_back(id);
+    used += e.id_bytes[id];
+    part.predicted += seconds_of(w, id);
+    if (w.group_of_id[id] != last_group) {
+      last_group = w.group_of_id[id];
+      part.predicted += w.groups[last_group].load;
+      part.groups += 1;
+    }
+  }
+  flush();
+}
+
 // Packs items into as many batches as `capacity` needs, each item into the
 // least loaded batch, largest first (greedy number partitioning). Batches
 // left empty (fewer items than batches) are dropped.
@@ -185,7 +230,7 @@ void pack(const Work& w, std::vector<Item> items, double capacity, std::vector<B
     // the test framework itself would run them in, and a split group's
     // pieces stay contiguous.
     std::sort(b.members.begin(), b.members.end());
-    out.push_back(std::move(b));
+    fit_bytes(w, std::move(b), out);
   }
 }
 
@@ -292,6 +337,8 @@ Work predict(std::size_t source, const PlanEntry& entry, const Timings& timings,
              const PlanOptions& options) {
   Work w;
   w.source = source;
+  w.entry = &entry;
+  w.group_of_id.resize(entry.ids.size());
   std::optional<double> startup = timings.startup(entry.name);
   w.startup = startup.value_or(std::max(0.0, options.default_startup_seconds));
   w.startup_known = startup.has_value();
@@ -315,6 +362,7 @@ Work predict(std::size_t source, const PlanEntry& entry, const Timings& timings,
       g.load_known = load.has_value();
       w.groups.push_back(std::move(g));
     }
+    w.group_of_id[i] = at->second;
     Group& g = w.groups[at->second];
     std::optional<TimingSample> known = timings.test(entry.name, entry.ids[i]);
     g.members.push_back(i);

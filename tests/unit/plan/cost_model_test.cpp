@@ -253,3 +253,28 @@ TEST_CASE("describe_costs: what the model knows per entry") {
   CHECK(costs[0].tests_known == 6);
   CHECK(costs[0].error->seconds == Approx(0.12));
 }
+
+TEST_CASE("a unit never carries more id bytes than its command line holds") {
+  Timings t;
+  PlanEntry e = files_entry(t, 200, 10, 0.01, 0.0, 0.1);  // 2,000 ids, 0.01 s each
+  for (const std::string& id : e.ids) e.id_bytes.push_back(id.size() + 3);
+  e.byte_limit = 4000;  // about 130 ids
+  std::vector<PlanEntry> entries = {e};
+  for (int shards : {1, 2, 8}) {
+    INFO("shards = " << shards);
+    PlanOptions o;
+    o.shards = shards;
+    std::vector<Unit> plan = make_plan(entries, t, o);
+    check_plan_shape(plan, entries);
+    for (const Unit& u : plan) {
+      std::size_t bytes = 0;
+      for (const std::string& id : u.tests) bytes += id.size() + 3;
+      CHECK(bytes <= 4000);
+      // A cut part is predicted with its own start-up and loads.
+      CHECK(u.predicted_seconds >= 0.1 + 0.01 * static_cast<double>(u.tests.size()) - 1e-9);
+    }
+    std::size_t all = 0;
+    for (std::size_t b : e.id_bytes) all += b;
+    CHECK(plan.size() >= all / 4000);
+  }
+}
