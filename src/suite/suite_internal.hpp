@@ -27,10 +27,14 @@ inline constexpr int kMaxNesting = 64;
 inline constexpr size_t kMaxNodes = 1'000'000;
 inline constexpr size_t kMaxScalarBytes = 32 * 1024 * 1024;
 
-/// Rejects text that is too large, contains NUL bytes, nests deeper than
-/// kMaxNesting or holds several YAML documents, before yaml-cpp parses it.
-/// Throws SuiteError naming `file`.
+/// Rejects text that is too large, contains NUL bytes or invalid UTF-8,
+/// nests deeper than kMaxNesting or holds several YAML documents, before
+/// any parser sees it. Throws SuiteError naming `file`.
 void prescan(std::string_view text, const std::string& file);
+
+/// 1-based line and column of byte `offset` of `text`; the column counts
+/// characters (bytes that do not continue a UTF-8 sequence).
+SourceLocation locate(std::string_view text, size_t offset);
 
 /// "suite file is too large (N bytes; the limit is 4 MiB)".
 std::string too_large_message(std::uintmax_t bytes);

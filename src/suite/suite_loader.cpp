@@ -1,6 +1,6 @@
 // load_suite / parse_suite: the suite file (DESIGN §3) → validated Suite.
 //
-// Order of work: read the file (bounded), prescan the text (size, NUL,
+// Order of work: read the file (bounded), prescan the text (size, NUL, UTF-8,
 // nesting), let yaml-cpp parse it, then walk the tree along the schema
 // below. The walk only descends where the schema expects a collection, so
 // its depth is bounded; the Walker's budget bounds its breadth even when
