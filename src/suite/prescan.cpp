@@ -15,7 +15,10 @@
 // loops forever on some malformed input (yaml-cpp PR #1319).
 //
 // And it refuses bytes that are not UTF-8 anywhere in the file: YAML text is
-// Unicode, and yaml-cpp passes such bytes into commands.
+// Unicode, yaml-cpp passes such bytes into commands, and libfyaml (the next
+// step, yaml_syntax.cpp) checks them only inside scalars; libfyaml before
+// 0.9.1 even loops forever on one in a directive ("%\xE1", upstream commit
+// 7f7be36), so this check must come first.
 
 #include <string>
 #include <vector>
@@ -250,6 +253,7 @@ bool is_continuation(char c) {
 
 // Offset of the first byte that is not part of well-formed UTF-8 (RFC 3629:
 // no overlong forms, no surrogates, nothing above U+10FFFF), or npos.
+// libfyaml checks only scalars; this covers comments, tags and keys too.
 size_t first_invalid_utf8(std::string_view text) {
   size_t i = 0;
   while (i < text.size()) {
