@@ -7,7 +7,7 @@ packages=(
   # build
   build-essential cmake pkg-config clang clang-format
   libboost-dev libboost-filesystem-dev
-  libyaml-cpp-dev libpugixml-dev libfmt-dev catch2 libcli11-dev
+  libyaml-cpp-dev libfyaml-dev libpugixml-dev libfmt-dev catch2 libcli11-dev
   nlohmann-json3-dev libpq-dev
   # tests and tools the tests drive
   libxml2-utils procps util-linux python3 python3-pytest python3-pytest-xdist

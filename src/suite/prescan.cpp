@@ -13,7 +13,14 @@
 // It also refuses a second YAML document ("---" after content, or content
 // after "..."): yaml-cpp's Load would silently ignore it, and its LoadAll
 // loops forever on some malformed input (yaml-cpp PR #1319).
+//
+// And it refuses bytes that are not UTF-8 anywhere in the file: YAML text is
+// Unicode, yaml-cpp passes such bytes into commands, and libfyaml (the next
+// step, yaml_syntax.cpp) checks them only inside scalars; libfyaml before
+// 0.9.1 even loops forever on one in a directive ("%\xE1", upstream commit
+// 7f7be36), so this check must come first.
 
+#include <string>
 #include <vector>
 
 #include "shardrun/error.hpp"
@@ -240,19 +247,70 @@ class DepthScanner {
   int block_scalar_parent_ = -1;  // >= 0 while skipping a block scalar's text
 };
 
-// 1-based line and column of byte `offset`.
-SourceLocation locate(std::string_view text, size_t offset) {
-  SourceLocation at{1, 1};
-  const size_t line_start = text.rfind('\n', offset == 0 ? 0 : offset - 1);
-  for (size_t i = 0; i < offset; ++i) {
-    if (text[i] == '\n') ++at.line;
+bool is_continuation(char c) {
+  return (static_cast<unsigned char>(c) & 0xC0) == 0x80;
+}
+
+// Offset of the first byte that is not part of well-formed UTF-8 (RFC 3629:
+// no overlong forms, no surrogates, nothing above U+10FFFF), or npos.
+// libfyaml checks only scalars; this covers comments, tags and keys too.
+size_t first_invalid_utf8(std::string_view text) {
+  size_t i = 0;
+  while (i < text.size()) {
+    const auto lead = static_cast<unsigned char>(text[i]);
+    if (lead < 0x80) {
+      ++i;
+      continue;
+    }
+    size_t size = 0;
+    unsigned char low = 0x80;  // the range of the second byte
+    unsigned char high = 0xBF;
+    if (lead >= 0xC2 && lead <= 0xDF) {
+      size = 2;
+    } else if (lead >= 0xE0 && lead <= 0xEF) {
+      size = 3;
+      if (lead == 0xE0) low = 0xA0;   // overlong
+      if (lead == 0xED) high = 0x9F;  // surrogates
+    } else if (lead >= 0xF0 && lead <= 0xF4) {
+      size = 4;
+      if (lead == 0xF0) low = 0x90;   // overlong
+      if (lead == 0xF4) high = 0x8F;  // above U+10FFFF
+    } else {
+      return i;
+    }
+    if (text.size() - i < size) return i;
+    const auto second = static_cast<unsigned char>(text[i + 1]);
+    if (second < low || second > high) return i;
+    for (size_t k = 2; k < size; ++k) {
+      if (!is_continuation(text[i + k])) return i;
+    }
+    i += size;
   }
-  at.column =
-      static_cast<int>(offset - (line_start == std::string_view::npos ? 0 : line_start + 1)) + 1;
-  return at;
+  return std::string_view::npos;
+}
+
+std::string hex_byte(char c) {
+  constexpr std::string_view kDigits = "0123456789ABCDEF";
+  const auto byte = static_cast<unsigned char>(c);
+  return std::string("0x") + kDigits[byte >> 4] + kDigits[byte & 0x0F];
 }
 
 }  // namespace
+
+SourceLocation locate(std::string_view text, size_t offset) {
+  SourceLocation at{1, 1};
+  size_t line_start = 0;
+  for (size_t i = 0; i < offset; ++i) {
+    if (text[i] == '\n') {
+      ++at.line;
+      line_start = i + 1;
+    }
+  }
+  for (size_t i = line_start; i < offset; ++i) {
+    if (!is_continuation(text[i])) ++at.column;
+  }
+  return at;
+}
 
 std::optional<SourceLocation> first_content(std::string_view text) {
   int line = 1;
@@ -289,6 +347,13 @@ void prescan(std::string_view text, const std::string& file) {
     const SourceLocation at = locate(text, nul);
     throw SuiteError(file, at.line, at.column,
                      "the suite file contains a NUL byte (is it a binary file?)");
+  }
+  const size_t bad = first_invalid_utf8(text);
+  if (bad != std::string_view::npos) {
+    const SourceLocation at = locate(text, bad);
+    throw SuiteError(
+        file, at.line, at.column,
+        "the suite file is not valid UTF-8 (byte " + hex_byte(text[bad]) + "); save it as UTF-8");
   }
   DepthScanner(text, file).run();
 }

@@ -27,10 +27,24 @@ inline constexpr int kMaxNesting = 64;
 inline constexpr size_t kMaxNodes = 1'000'000;
 inline constexpr size_t kMaxScalarBytes = 32 * 1024 * 1024;
 
-/// Rejects text that is too large, contains NUL bytes, nests deeper than
-/// kMaxNesting or holds several YAML documents, before yaml-cpp parses it.
-/// Throws SuiteError naming `file`.
+/// Rejects text that is too large, contains NUL bytes or invalid UTF-8,
+/// nests deeper than kMaxNesting or holds several YAML documents, before
+/// any parser sees it. Throws SuiteError naming `file`.
 void prescan(std::string_view text, const std::string& file);
+
+/// Rejects text that is not valid YAML 1.2 (libfyaml's parser decides),
+/// with SuiteError "invalid YAML: ..." at the 1-based line and column
+/// (counted in characters) of the first error. Runs after prescan, which
+/// it relies on (libfyaml 0.7.12 hangs on some text that is not UTF-8), and
+/// before yaml-cpp, which accepts much that is not YAML. Duplicate keys are
+/// valid here; the Walker refuses them. Also refuses, though valid, a tab
+/// after ':' in text with an explicit key ('? '): libfyaml 0.7.12 crashes
+/// on some of those.
+void check_yaml_syntax(std::string_view text, const std::string& file);
+
+/// 1-based line and column of byte `offset` of `text`; the column counts
+/// characters (bytes that do not continue a UTF-8 sequence), as libfyaml's do.
+SourceLocation locate(std::string_view text, size_t offset);
 
 /// "suite file is too large (N bytes; the limit is 4 MiB)".
 std::string too_large_message(std::uintmax_t bytes);

@@ -1,10 +1,12 @@
 // load_suite / parse_suite: the suite file (DESIGN §3) → validated Suite.
 //
 // Order of work: read the file (bounded), prescan the text (size, NUL,
-// nesting), let yaml-cpp parse it, then walk the tree along the schema
-// below. The walk only descends where the schema expects a collection, so
-// its depth is bounded; the Walker's budget bounds its breadth even when
-// aliases share nodes. The first problem throws SuiteError at its node.
+// UTF-8, nesting), check that it is YAML at all (libfyaml: strict where
+// yaml-cpp is lenient), let yaml-cpp parse it, then walk the tree along
+// the schema below. The walk only descends where the schema expects a
+// collection, so its depth is bounded; the Walker's budget bounds its
+// breadth even when aliases share nodes. The first problem throws
+// SuiteError at its node.
 //
 // Choices the spec leaves open: `timeout` must be more than 0; `workers`
 // and `retries` are whole numbers below 10^9; a test name may hold any
@@ -79,7 +81,7 @@ class SuiteReader {
       if (!content) {
         w_.fail_at({1, 1}, "the suite file is empty; it needs 'version: 1' and 'tests'");
       }
-      // yaml-cpp reads some stray tokens (a lone ',') as an empty document.
+      // A document of only `~` or `null`: no node to point at.
       if (root.IsNull()) {
         w_.fail_at(*content, "the suite must be a map with keys such as 'version' and 'tests'");
       }
@@ -280,6 +282,7 @@ class SuiteReader {
 Suite parse_suite(const std::string& text, const std::filesystem::path& file) {
   const std::string shown = file.string();
   sd::prescan(text, shown);
+  sd::check_yaml_syntax(text, shown);
 
   Suite suite;
   std::error_code ec;
