@@ -26,9 +26,13 @@ void append_sanitized(std::string& out, std::string_view in, Escape mode);
 /// True if sanitize_text(s) == s, i.e. s is valid UTF-8 without forbidden chars.
 bool is_clean(std::string_view s);
 
-/// Parses a JUnit `time` attribute (seconds, '.' decimal point) into whole
-/// milliseconds. Missing, unparsable, negative, NaN or infinite values give 0;
-/// absurdly large ones are clamped to kMaxSeconds.
+/// Parses a JUnit `time` attribute (seconds) into whole milliseconds. The
+/// decimal mark may be a comma ("1,5" is what some locales' runners write,
+/// and what GitLab and dorny read as 1.5). With both marks the last one is
+/// the decimal mark and the other digit grouping ("1,234.5", "1.234,5"); a
+/// mark that occurs more than once is grouping ("1,234,567").
+/// Missing, unparsable, negative, NaN or infinite values give 0; absurdly
+/// large ones are clamped to kMaxSeconds.
 std::uint64_t parse_millis(std::string_view seconds);
 inline constexpr double kMaxSeconds = 1e12;
 
