@@ -3,6 +3,7 @@
 // in src/junit/. The merged report is streamed: each input's DOM lives only
 // while that input is being added, so memory is bounded by the largest input.
 
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <memory>
@@ -31,13 +32,20 @@ struct Totals {
 };
 
 /// How the suites taken from one input are labelled in the merged report.
+/// Nothing here may depend on the shard, the unit or the run (DESIGN §8
+/// rule 4): a test's identity is suite name + classname + name, and it must
+/// be the same at any worker count, on any CI node and on a retry.
 struct SuiteLabel {
-  /// Appended to every suite name taken from this input so names stay
-  /// unique, e.g. "pytest" + " [shard 2, api#3]". Empty: names are made
-  /// unique with " (2)", " (3)" ... only when they collide.
-  std::string suffix;
+  /// The entry whose unit wrote this input. Every suite name taken from the
+  /// input becomes "<its name> [<entry>]" ("pytest [api]"), or the entry
+  /// alone when the input's suite has no name. Empty: names stay as they are.
+  std::string entry;
   /// <property name= value=> added to each suite (e.g. "shardrun.shard" = "2").
   std::vector<std::pair<std::string, std::string>> properties;
+  /// The timestamp of suites whose input has none (a nested suite without
+  /// one takes its parent's first): the unit's start. Unset: such suites get
+  /// none, except synthetic ones, which get the time they are written.
+  std::optional<std::chrono::system_clock::time_point> started;
 };
 
 /// A testcase shardrun makes itself (a unit without {junit}, or with missing

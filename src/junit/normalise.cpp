@@ -8,6 +8,7 @@
 #include <charconv>
 #include <cstring>
 #include <string_view>
+#include <unordered_map>
 #include <unordered_set>
 
 #include <fmt/format.h>
@@ -216,12 +217,12 @@ void write_synthetic_case(OutputFile& out, const SyntheticCase& c, ReportState& 
   record(report, cases, c.classname, c.name, ms, c.outcome);
 }
 
-// The suite name as it will be written: sanitised, suffixed, unique.
-std::string suite_name(std::string_view given, const SuiteLabel& label, ReportState& report) {
-  std::string base = sanitize_text(given);
-  if (base.empty()) base = "(unnamed)";
-  base += sanitize_text(label.suffix);
-  return report.claim_suite_name(base);
+// Rule 4: the suite's own name plus the entry, nothing that varies by run.
+std::string suite_name(std::string_view given, const SuiteLabel& label) {
+  std::string name = sanitize_text(given);
+  const std::string entry = sanitize_text(label.entry);
+  if (entry.empty()) return name.empty() ? "(unnamed)" : name;
+  return name.empty() ? entry : fmt::format("{} [{}]", name, entry);
 }
 
 void write_suite_open(OutputFile& out, const std::string& name, const Counts& counts) {
@@ -294,8 +295,8 @@ std::uint64_t parse_count(std::string_view text) {
   return ec == std::errc() && end == text.data() + text.size() ? value : 0;
 }
 
-void write_suite(xml_node suite, const SuiteLabel& label, ReportState& report,
-                 std::vector<CaseSummary>& cases) {
+void write_suite(xml_node suite, const SuiteLabel& label, const std::string& timestamp,
+                 ReportState& report, std::vector<CaseSummary>& cases) {
   const SuiteScan scan = scan_suite(suite);
   const bool is_testsuite = named(suite, "testsuite");
   if (scan.testcases.empty() && scan.suite_level.empty() && (scan.has_nested || !is_testsuite)) {
@@ -315,12 +316,10 @@ void write_suite(xml_node suite, const SuiteLabel& label, ReportState& report,
                             scan.suite_level.empty();
   if (add_declared) counts.add(Outcome::kErrored, 0);
 
-  const std::string name = suite_name(suite.attribute("name").value(), label, report);
+  const std::string name = suite_name(suite.attribute("name").value(), label);
   OutputFile& out = report.body();
   write_suite_open(out, name, counts);
-  if (auto timestamp = normalise_timestamp(suite.attribute("timestamp").value())) {
-    out.write_attr("timestamp", *timestamp);
-  }
+  if (!timestamp.empty()) out.write_attr("timestamp", timestamp);
   for (const char* key : {"hostname", "id", "package", "file"}) {
     if (pugi::xml_attribute attr = suite.attribute(key)) out.write_attr(key, attr.value());
   }
@@ -362,7 +361,25 @@ void write_suite(xml_node suite, const SuiteLabel& label, ReportState& report,
 
 void write_document(const pugi::xml_document& doc, const SuiteLabel& label, ReportState& report,
                     std::vector<CaseSummary>& cases) {
-  for_each_suite(doc, [&](xml_node suite) { write_suite(suite, label, report, cases); });
+  const std::string started = label.started ? format_timestamp(*label.started) : "";
+  // Each suite's timestamp, kept until the document is written for the
+  // suites nested in it.
+  std::unordered_map<const void*, std::string> timestamp_of;
+  for_each_suite(doc, [&](xml_node suite) {
+    // Rule 4: hoisted suites keep when their parent ran; a unit's suites
+    // without any timestamp get the unit's start.
+    std::string timestamp;
+    if (auto own = normalise_timestamp(suite.attribute("timestamp").value())) {
+      timestamp = std::move(*own);
+    } else if (auto up = timestamp_of.find(suite.parent().internal_object());
+               up != timestamp_of.end()) {
+      timestamp = up->second;
+    } else {
+      timestamp = started;
+    }
+    write_suite(suite, label, timestamp, report, cases);
+    timestamp_of.emplace(suite.internal_object(), std::move(timestamp));
+  });
 }
 
 void write_synthetic_suite(const std::string& suite_name_given, const SuiteLabel& label,
@@ -370,10 +387,11 @@ void write_synthetic_suite(const std::string& suite_name_given, const SuiteLabel
                            std::vector<CaseSummary>& cases) {
   Counts counts;
   for (const SyntheticCase& c : synthetic) counts.add(c.outcome, to_millis(c.time));
-  const std::string name = suite_name(suite_name_given, label, report);
+  const std::string name = suite_name(suite_name_given, label);
   OutputFile& out = report.body();
   write_suite_open(out, name, counts);
-  out.write_attr("timestamp", now_timestamp());
+  out.write_attr("timestamp",
+                 format_timestamp(label.started.value_or(std::chrono::system_clock::now())));
   out.write(">\n");
   write_properties(out, {}, label);
   for (const SyntheticCase& c : synthetic) write_synthetic_case(out, c, report, cases);

@@ -25,7 +25,10 @@ inline constexpr const char* kDeclaredErrorsCase = "<declared errors>";
 /// Hoisting: each <testsuite> keeps only its direct testcases; a suite left
 /// without testcases is dropped if it had nested suites, and kept (empty)
 /// otherwise. A <testsuites> element with direct testcases is written as a
-/// suite too. Nested suites keep their own name (made unique if needed).
+/// suite too. Every suite keeps its own name, labelled (SuiteLabel::entry);
+/// names are not made unique, since a name is part of a test's identity.
+/// A suite without a timestamp takes its nearest ancestor's, else the
+/// label's start.
 void write_document(const pugi::xml_document& doc, const SuiteLabel& label, ReportState& report,
                     std::vector<CaseSummary>& cases);
 
@@ -57,7 +60,7 @@ void for_each_suite(pugi::xml_node root, Visit visit) {
   }
 }
 
-/// Writes one suite of synthetic testcases.
+/// Writes one suite of synthetic testcases, dated by the label's start, else now.
 void write_synthetic_suite(const std::string& suite_name, const SuiteLabel& label,
                            const std::vector<SyntheticCase>& synthetic, ReportState& report,
                            std::vector<CaseSummary>& cases);

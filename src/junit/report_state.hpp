@@ -1,13 +1,12 @@
 #pragma once
 // What a ReportWriter remembers between inputs (DESIGN §8 rule 11): the body
-// file the suites stream into, the totals, the suite names in use and one
-// 64-bit hash per testcase for duplicate warnings. No DOM lives here.
+// file the suites stream into, the totals and one 64-bit hash per testcase
+// for duplicate warnings. No DOM lives here.
 
 #include <cstdint>
 #include <filesystem>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <unordered_set>
 #include <vector>
 
@@ -26,10 +25,6 @@ class ReportState {
 
   OutputFile& body() { return body_; }
 
-  /// `base` (already sanitised) if no suite has that name yet, else the first
-  /// free `base (2)`, `base (3)` ...; the result is reserved.
-  std::string claim_suite_name(const std::string& base);
-
   /// Adds one written testcase to the totals and checks it for duplicates.
   /// `millis` is the case's time exactly as written.
   void record_case(const CaseSummary& summary, std::uint64_t millis);
@@ -45,8 +40,6 @@ class ReportState {
   OutputFile body_;
   Totals totals_;
   std::uint64_t total_millis_ = 0;  // exact; totals_.time is derived from it
-  std::unordered_set<std::string> suite_names_;
-  std::unordered_map<std::string, unsigned> next_copy_;  // base -> next " (n)" to try
   // Hashes of classname+name seen so far, for the duplicate warning: a
   // small hash set of recent ones, folded now and then into one sorted
   // vector (8 bytes a testcase, against ~50 for a hash set of them all).

@@ -50,21 +50,6 @@ ReportState::ReportState(const std::filesystem::path& output)
     : body_(OutputFile::create_temp(output.parent_path(),
                                     "." + file_name_or(output, "report") + ".body.", true)) {}
 
-std::string ReportState::claim_suite_name(const std::string& base) {
-  if (suite_names_.insert(base).second) return base;
-  // Remember where the search for `base` stopped so 10,000 suites named
-  // "pytest" cost linear time, not quadratic.
-  unsigned& next = next_copy_[base];
-  if (next < 2) next = 2;
-  for (;; ++next) {
-    std::string candidate = fmt::format("{} ({})", base, next);
-    if (suite_names_.insert(candidate).second) {
-      ++next;
-      return candidate;
-    }
-  }
-}
-
 bool ReportState::seen_before(std::uint64_t hash) {
   if (std::binary_search(sorted_hashes_.begin(), sorted_hashes_.end(), hash)) return true;
   if (!recent_hashes_.insert(hash).second) return true;

@@ -288,10 +288,10 @@ std::optional<std::string> normalise_timestamp(std::string_view timestamp) {
   return out;
 }
 
-std::string now_timestamp() {
-  const std::time_t now = std::time(nullptr);
+std::string format_timestamp(std::chrono::system_clock::time_point when) {
+  const std::time_t t = std::chrono::system_clock::to_time_t(when);
   std::tm tm{};
-  localtime_r(&now, &tm);
+  localtime_r(&t, &tm);
   return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}{}", tm.tm_year + 1900, tm.tm_mon + 1,
                      tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, format_offset(tm.tm_gmtoff));
 }

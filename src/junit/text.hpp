@@ -3,6 +3,7 @@
 // XML 1.0 sanitising fused with XML escaping, locale-independent times, and
 // ISO 8601 timestamps. Pure functions; no pugixml here.
 
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -50,8 +51,8 @@ std::string format_millis(std::uint64_t ms);
 /// mean. Returns nullopt for anything else.
 std::optional<std::string> normalise_timestamp(std::string_view timestamp);
 
-/// The current local time as ISO 8601 with its offset, e.g. "2024-01-02T03:04:05+01:00".
-std::string now_timestamp();
+/// `when` in local time as ISO 8601 with its offset, e.g. "2024-01-02T03:04:05+01:00".
+std::string format_timestamp(std::chrono::system_clock::time_point when);
 
 /// The first non-blank line of `text`, trimmed, sanitised and cut to
 /// `max_chars` code points; empty if `text` is blank.

@@ -33,7 +33,7 @@ std::vector<std::string> suite_names(const Report& report) {
 
 TEST_CASE("rule 1-4: a pytest report is written flat, recounted, labelled and dated") {
   TempDir dir;
-  SuiteLabel label{" [shard 2, api#3]", {{"shardrun.shard", "2"}, {"shardrun.unit", "api#3"}}};
+  SuiteLabel label{"api", {{"shardrun.shard", "2"}, {"shardrun.unit", "api#3"}}, {}};
   ReportWriter writer(dir / "out.xml", "checkout");
   const AddResult added = writer.add_file(fixture("pytest_report.xml"), label);
   REQUIRE(added.ok);
@@ -59,7 +59,7 @@ TEST_CASE("rule 1-4: a pytest report is written flat, recounted, labelled and da
   CHECK(writer.totals().tests == 4);
   CHECK(writer.totals().time == Approx(0.512));
 
-  pugi::xml_node suite = suite_named(report->root, "pytest [shard 2, api#3]");
+  pugi::xml_node suite = suite_named(report->root, "pytest [api]");
   CHECK(attr(suite, "hostname") == "ci-runner-7");
   CHECK(std::regex_match(attr(suite, "timestamp"),
                          std::regex(R"(2024-01-02T03:04:05\.123456[+-]\d\d:\d\d)")));
@@ -214,17 +214,18 @@ TEST_CASE("rule 7: suite-level errors and declared-but-missing errors become tes
   CHECK(attr(report->root, "errors") == "2");
 }
 
-TEST_CASE("rule 3: suites with one name are kept apart with (2), (3) ...") {
+TEST_CASE("rule 4: suites keep their names, even when several share one") {
   TempDir dir;
   ReportWriter writer(dir / "out.xml");
   for (int i = 0; i < 3; ++i) REQUIRE(writer.add_file(fixture("pytest_report.xml"), {}).ok);
-  // A suite literally named "pytest (2)" arrives after the generated one.
   REQUIRE(writer.add_buffer("<testsuite name='pytest (2)'/>", {}).ok);
   writer.commit();
   auto report = load_report(dir / "out.xml");
   check_invariants(*report);
+  // A name that depended on what came before would change a test's identity
+  // with the order units finish in; Jenkins merges suites of one name.
   CHECK(suite_names(*report) ==
-        std::vector<std::string>{"pytest", "pytest (2)", "pytest (3)", "pytest (2) (2)"});
+        std::vector<std::string>{"pytest", "pytest", "pytest", "pytest (2)"});
   CHECK(attr(report->root, "tests") == "12");
 }
 

@@ -101,29 +101,6 @@ TEST_CASE("format_millis writes up to three decimals without grouping") {
   CHECK(format_millis(10) == "0.01");
 }
 
-namespace {
-// Sets TZ for one test and restores it afterwards.
-class ScopedTz {
- public:
-  explicit ScopedTz(const char* tz) {
-    if (const char* old = std::getenv("TZ")) old_ = old;
-    ::setenv("TZ", tz, 1);
-    ::tzset();
-  }
-  ~ScopedTz() {
-    if (old_.empty()) {
-      ::unsetenv("TZ");
-    } else {
-      ::setenv("TZ", old_.c_str(), 1);
-    }
-    ::tzset();
-  }
-
- private:
-  std::string old_;
-};
-}  // namespace
-
 TEST_CASE("normalise_timestamp keeps zoned ISO 8601 and adds the local offset otherwise") {
   CHECK(normalise_timestamp("2024-01-02T03:04:05Z") == "2024-01-02T03:04:05Z");
   CHECK(normalise_timestamp("2024-01-02T03:04:05.5+02:00") == "2024-01-02T03:04:05.5+02:00");

@@ -115,7 +115,7 @@ TEST_CASE("unit results: a test that passed on a retry is passed with flaky chil
 <testcase classname="test_a" name="test_setup" time="0.01"/></testsuite>)");
   retry.add_earlier(0, flaky_failure);
   retry.add_earlier(1, flaky_error);
-  AddResult added = retry.add_to(writer, {" [retry]", {}});
+  AddResult added = retry.add_to(writer, {"retry", {}, {}});
   REQUIRE(added.ok);
   auto report = commit(writer, dir);
   CHECK(report->root.attribute("tests").as_int() == 2);
