@@ -57,7 +57,7 @@ struct SyntheticCase {
   double time = 0;
   std::string message;  ///< the message attribute of <failure>/<error>/<skipped>
   std::string type;     ///< type attribute, e.g. "shardrun.crash"
-  std::string text;     ///< body of <failure>/<error> (e.g. the log tail)
+  std::string text;     ///< body of <failure>/<error>, after the message (e.g. the log tail)
   std::string system_out;
 };
 
@@ -69,7 +69,8 @@ struct AddResult {
 };
 
 /// Streams a merged report: one <testsuites> root with flat <testsuite>
-/// children, counts recomputed from the testcases, text sanitised to XML 1.0.
+/// children, counts recomputed from the testcases, text sanitised to XML 1.0,
+/// one result element per testcase (DESIGN §8).
 class ReportWriter {
  public:
   /// `output` is where commit() will put the report; nothing is written there
@@ -94,7 +95,9 @@ class ReportWriter {
   /// Totals over everything added so far.
   const Totals& totals() const;
 
-  /// Human-readable warnings so far (duplicate classname+name, rule 10).
+  /// Human-readable warnings so far: duplicate classname+name (rule 10), and
+  /// suites whose declared counts do not match their testcases (rule 2). At
+  /// most 20 of each kind are listed, then one line counts the rest.
   const std::vector<std::string>& warnings() const;
 
   /// Writes the report to a temporary file beside `output` and renames it

@@ -1,12 +1,13 @@
 #pragma once
 // What a ReportWriter remembers between inputs (DESIGN §8 rule 11): the body
-// file the suites stream into, the totals and one 64-bit hash per testcase
-// for duplicate warnings. No DOM lives here.
+// file the suites stream into, the totals, one 64-bit hash per testcase for
+// duplicate warnings, and the warnings. No DOM lives here.
 
 #include <cstdint>
 #include <filesystem>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <unordered_set>
 #include <vector>
 
@@ -15,8 +16,13 @@
 
 namespace shardrun::junit::detail {
 
-/// Duplicate classname+name pairs listed by name before only a count is kept.
-inline constexpr std::size_t kMaxDuplicateWarnings = 20;
+/// Warnings of one kind listed before only a count of the rest is kept.
+inline constexpr std::size_t kMaxWarningsPerKind = 20;
+
+enum class WarningKind {
+  kDuplicate,  ///< a classname+name pair seen before (rule 10)
+  kCounts,     ///< a suite declared counts its testcases do not show (rule 2)
+};
 
 class ReportState {
  public:
@@ -26,8 +32,12 @@ class ReportState {
   OutputFile& body() { return body_; }
 
   /// Adds one written testcase to the totals and checks it for duplicates.
-  /// `millis` is the case's time exactly as written.
+  /// `millis` is its time exactly as written.
   void record_case(const CaseSummary& summary, std::uint64_t millis);
+
+  /// Adds a warning; past kMaxWarningsPerKind of one kind, one line counts
+  /// the rest of that kind.
+  void warn(WarningKind kind, std::string text);
 
   const Totals& totals() const { return totals_; }
   const std::vector<std::string>& warnings() const { return warnings_; }
@@ -46,7 +56,12 @@ class ReportState {
   bool seen_before(std::uint64_t hash);
   std::unordered_set<std::uint64_t> recent_hashes_;
   std::vector<std::uint64_t> sorted_hashes_;
-  std::uint64_t duplicates_ = 0;
+
+  struct KindCount {
+    std::uint64_t count = 0;
+    std::size_t summary_line = 0;  // index of the "... and N more" line
+  };
+  std::unordered_map<int, KindCount> kinds_;
   std::vector<std::string> warnings_;
 };
 

@@ -36,6 +36,16 @@ std::uint64_t case_hash(std::string_view classname, std::string_view name) {
   return hash;
 }
 
+const char* more_of(WarningKind kind) {
+  switch (kind) {
+    case WarningKind::kDuplicate:
+      return "duplicate testcases";
+    case WarningKind::kCounts:
+      break;
+  }
+  return "suites whose counts do not match their testcases";
+}
+
 // Keep the mode of the report being replaced; new reports are world-readable
 // like any file a test runner writes (mkstemp would leave 0600).
 unsigned report_mode(const std::filesystem::path& output) {
@@ -72,20 +82,25 @@ void ReportState::record_case(const CaseSummary& summary, std::uint64_t millis) 
   if (summary.outcome == Outcome::kSkipped) ++totals_.skipped;
   total_millis_ += millis;
   totals_.time = static_cast<double>(total_millis_) / 1000.0;
+  if (seen_before(case_hash(summary.classname, summary.name))) {
+    warn(WarningKind::kDuplicate, fmt::format(R"(duplicate testcase: classname "{}" name "{}")",
+                                              summary.classname, summary.name));
+  }
+}
 
-  if (!seen_before(case_hash(summary.classname, summary.name))) return;
-  ++duplicates_;
-  if (duplicates_ <= kMaxDuplicateWarnings) {
-    warnings_.push_back(fmt::format(R"(duplicate testcase: classname "{}" name "{}")",
-                                    summary.classname, summary.name));
+void ReportState::warn(WarningKind kind, std::string text) {
+  KindCount& k = kinds_[static_cast<int>(kind)];
+  if (++k.count <= kMaxWarningsPerKind) {
+    warnings_.push_back(std::move(text));
     return;
   }
   std::string more =
-      fmt::format("... and {} more duplicate testcases", duplicates_ - kMaxDuplicateWarnings);
-  if (duplicates_ == kMaxDuplicateWarnings + 1) {
+      fmt::format("... and {} more {}", k.count - kMaxWarningsPerKind, more_of(kind));
+  if (k.count == kMaxWarningsPerKind + 1) {
+    k.summary_line = warnings_.size();
     warnings_.push_back(std::move(more));
   } else {
-    warnings_.back() = std::move(more);
+    warnings_[k.summary_line] = std::move(more);
   }
 }
 
@@ -162,9 +177,14 @@ AddResult ReportWriter::add_buffer(std::string_view xml, const SuiteLabel& label
 
 void ReportWriter::add_synthetic_suite(const std::string& suite_name, const SuiteLabel& label,
                                        const std::vector<SyntheticCase>& cases) {
+  // Through a DOM, so that synthetic testcases get exactly the rules every
+  // input gets (names, one result element, bodies).
+  pugi::xml_document doc;
+  detail::append_synthetic_suite(doc, suite_name, cases);
+  SuiteLabel dated = label;
+  if (!dated.started) dated.started = std::chrono::system_clock::now();
   std::vector<CaseSummary> written;
-  impl_->guarded(
-      [&] { detail::write_synthetic_suite(suite_name, label, cases, impl_->state, written); });
+  impl_->guarded([&] { detail::write_document(doc, dated, impl_->state, written); });
 }
 
 const Totals& ReportWriter::totals() const {

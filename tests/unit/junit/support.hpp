@@ -119,10 +119,21 @@ inline std::uint64_t millis(pugi::xml_node node) {
   return static_cast<std::uint64_t>(std::llround(node.attribute("time").as_double() * 1000));
 }
 
+/// The first non-blank line of `text`, trimmed.
+inline std::string first_line_of(const std::string& text) {
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) {
+    const auto first = line.find_first_not_of(" \t\r");
+    if (first == std::string::npos) continue;
+    return line.substr(first, line.find_last_not_of(" \t\r") - first + 1);
+  }
+  return {};
+}
+
 /// What every written report must satisfy, checked independently of the
-/// writer: flat suites, each suite's and the root's counts
-/// equal to what its testcases show (error > failure > skipped), and a
-/// message on every <failure>/<error>.
+/// writer: flat suites, each suite's and the root's counts equal to what its
+/// testcases show (error > failure > skipped), at most one result element
+/// per testcase, and each one with a message its body starts with.
 inline void check_invariants(const Report& report) {
   std::uint64_t tests = 0, failures = 0, errors = 0, skipped = 0, ms = 0;
   for (pugi::xml_node suite : report.root.children()) {
@@ -139,10 +150,17 @@ inline void check_invariants(const Report& report) {
       } else if (testcase.child("skipped")) {
         ++s_skipped;
       }
+      INFO("testcase " << attr(testcase, "classname") << " " << attr(testcase, "name"));
+      int results = 0;
       for (pugi::xml_node child : testcase.children()) {
         const std::string kind = child.name();
-        if (kind == "failure" || kind == "error") CHECK_FALSE(attr(child, "message").empty());
+        if (kind != "failure" && kind != "error" && kind != "skipped") continue;
+        ++results;
+        const std::string message = attr(child, "message");
+        CHECK_FALSE(message.empty());
+        CHECK(first_line_of(all_text(child)).rfind(first_line_of(message), 0) == 0);
       }
+      CHECK(results <= 1);
     }
     INFO("suite " << attr(suite, "name"));
     CHECK(suite.attribute("tests").as_ullong() == s_tests);
