@@ -18,8 +18,8 @@ enum class Outcome { kPassed, kFailed, kErrored, kSkipped };
 /// One testcase as counted in the report (after rule 3: failure wins over skipped).
 struct CaseSummary {
   std::string classname;
-  std::string name;
-  double time = 0;  ///< seconds
+  std::string name;  ///< as written: a missing or repeated name is replaced
+  double time = 0;   ///< seconds
   Outcome outcome = Outcome::kPassed;
 };
 
@@ -95,9 +95,10 @@ class ReportWriter {
   /// Totals over everything added so far.
   const Totals& totals() const;
 
-  /// Human-readable warnings so far: duplicate classname+name (rule 10), and
-  /// suites whose declared counts do not match their testcases (rule 2). At
-  /// most 20 of each kind are listed, then one line counts the rest.
+  /// Human-readable warnings so far: testcases renamed because they had no
+  /// name or repeated an identity (rules 7, 10), and suites whose declared
+  /// counts do not match their testcases (rule 2). At most 20 of each kind
+  /// are listed, then one line counts the rest.
   const std::vector<std::string>& warnings() const;
 
   /// Writes the report to a temporary file beside `output` and renames it

@@ -220,6 +220,10 @@ void write_result(OutputFile& out, xml_node kept, const std::vector<xml_node>& f
   out.write(">");
 }
 
+bool blank(std::string_view text) {
+  return text.find_first_not_of(" \t\r\n") == std::string_view::npos;
+}
+
 void record(ReportState& report, std::vector<CaseSummary>& cases, std::string classname,
             std::string name, std::uint64_t ms, Outcome outcome) {
   CaseSummary summary{std::move(classname), std::move(name), static_cast<double>(ms) / 1000.0,
@@ -230,18 +234,27 @@ void record(ReportState& report, std::vector<CaseSummary>& cases, std::string cl
 
 }  // namespace
 
-void write_testcase(xml_node testcase, ReportState& report, std::vector<CaseSummary>& cases) {
+void write_testcase(xml_node testcase, std::size_t position, const std::string& suite_name,
+                    ReportState& report, std::vector<CaseSummary>& cases) {
   const pugi::xml_attribute classname_attr = testcase.attribute("classname");
-  const pugi::xml_attribute name_attr = testcase.attribute("name");
   const std::string classname = sanitize_text(classname_attr.value());
-  std::string name = sanitize_text(name_attr.value());
+  std::string name = sanitize_text(testcase.attribute("name").value());
+  if (blank(name)) {
+    // dorny/test-reporter's parser throws on a testcase without a name and
+    // loses the whole report. The position keeps the name stable.
+    name = fmt::format("(unnamed testcase {})", position);
+    report.warn(WarningKind::kUnnamed,
+                fmt::format(R"(testcase {} of suite "{}" has no name; written as "{}")", position,
+                            suite_name, name));
+  }
+  name = report.claim_case_name(suite_name, classname, name);
   const std::uint64_t ms = parse_millis(testcase.attribute("time").value());
   const Outcome outcome = case_outcome(testcase);
 
   OutputFile& out = report.body();
   out.write("    <testcase");
   if (classname_attr) out.write_attr("classname", classname);
-  if (name_attr) out.write_attr("name", name);
+  out.write_attr("name", name);
   out.write_attr("time", format_millis(ms));
   SeenNames seen;
   for (const char* written : {"classname", "name", "time"}) seen.insert(written);
@@ -269,7 +282,7 @@ void write_suite_level_case(xml_node suite, const std::string& suite_name, Repor
                             std::vector<CaseSummary>& cases) {
   const Outcome outcome = suite.child("error") ? Outcome::kErrored : Outcome::kFailed;
   const Results results = results_of(suite, outcome);
-  const std::string name = kSuiteLevelCase;
+  const std::string name = report.claim_case_name(suite_name, suite_name, kSuiteLevelCase);
   OutputFile& out = report.body();
   out.write("    <testcase");
   out.write_attr("classname", suite_name);

@@ -2,10 +2,11 @@
 // Writing elements of an input DOM into the report body. Generic copying:
 // which element and attribute names may be copied, subtrees copied without
 // recursion, the text directly inside an element. And one testcase as the
-// report writes it (DESIGN §8 rules 2, 3, 7): at most one result element,
-// the <error>, <failure> or <skipped> that decides its outcome; the other
-// result elements' text is appended to that one's body, which starts with
-// its message.
+// report writes it (DESIGN §8 rules 2, 3, 7, 10): it has a name (given one
+// when it has none, suffixed when its identity repeats) and at most one
+// result element, the <error>, <failure> or <skipped> that decides its
+// outcome; the other result elements' text is appended to that one's body,
+// which starts with its message.
 
 #include <cstddef>
 #include <string>
@@ -72,8 +73,10 @@ inline constexpr const char* kSuiteLevelCase = "<suite-level error>";
 /// flakyFailure, rerunFailure ... do not count.
 Outcome case_outcome(pugi::xml_node testcase);
 
-/// Writes `testcase` and appends it to `cases` as written.
-void write_testcase(pugi::xml_node testcase, ReportState& report, std::vector<CaseSummary>& cases);
+/// Writes `testcase`, the `position`-th (from 1) of the suite written as
+/// `suite_name`, and appends it to `cases` as written.
+void write_testcase(pugi::xml_node testcase, std::size_t position, const std::string& suite_name,
+                    ReportState& report, std::vector<CaseSummary>& cases);
 
 /// Writes the testcase that stands for the <error>/<failure> children of
 /// `suite` itself (rule 8), classname = `suite_name`.

@@ -138,7 +138,9 @@ void write_suite(const SuiteScan& scan, const SuiteRecord& rec, const SuiteLabel
   out.write(">\n");
   write_properties(out, scan.properties, label);
   if (scan.suite_level) write_suite_level_case(rec.node, rec.name, report, cases);
-  for (xml_node testcase : scan.testcases) write_testcase(testcase, report, cases);
+  std::size_t position = 0;
+  for (xml_node testcase : scan.testcases)
+    write_testcase(testcase, ++position, rec.name, report, cases);
   for (xml_node output : scan.outputs) {
     out.write("    ");
     write_element(out, output);

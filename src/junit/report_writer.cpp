@@ -21,8 +21,10 @@ std::string file_name_or(const std::filesystem::path& path, const char* fallback
   return name.empty() ? fallback : name;
 }
 
-// FNV-1a, 64 bits: enough that a false duplicate warning is practically impossible.
-std::uint64_t case_hash(std::string_view classname, std::string_view name) {
+// FNV-1a, 64 bits, over the parts with a NUL between them ("a"+"bc" and
+// "ab"+"c" differ): enough that a false duplicate is practically impossible.
+std::uint64_t identity_hash(std::string_view suite, std::string_view classname,
+                            std::string_view name) {
   std::uint64_t hash = 14695981039346656037ull;
   auto mix = [&](std::string_view text) {
     for (char c : text) {
@@ -30,8 +32,10 @@ std::uint64_t case_hash(std::string_view classname, std::string_view name) {
       hash *= 1099511628211ull;
     }
   };
+  mix(suite);
+  mix(std::string_view("\0", 1));
   mix(classname);
-  mix(std::string_view("\0", 1));  // "a"+"bc" and "ab"+"c" differ
+  mix(std::string_view("\0", 1));
   mix(name);
   return hash;
 }
@@ -40,6 +44,8 @@ const char* more_of(WarningKind kind) {
   switch (kind) {
     case WarningKind::kDuplicate:
       return "duplicate testcases";
+    case WarningKind::kUnnamed:
+      return "testcases without a name";
     case WarningKind::kCounts:
       break;
   }
@@ -59,6 +65,25 @@ unsigned report_mode(const std::filesystem::path& output) {
 ReportState::ReportState(const std::filesystem::path& output)
     : body_(OutputFile::create_temp(output.parent_path(),
                                     "." + file_name_or(output, "report") + ".body.", true)) {}
+
+std::string ReportState::claim_case_name(std::string_view suite, std::string_view classname,
+                                         const std::string& name) {
+  const std::uint64_t hash = identity_hash(suite, classname, name);
+  if (!seen_before(hash)) return name;
+  unsigned& next = next_copy_[hash];
+  if (next < 2) next = 2;
+  for (;; ++next) {
+    std::string candidate = fmt::format("{} ({})", name, next);
+    if (!seen_before(identity_hash(suite, classname, candidate))) {
+      ++next;
+      warn(
+          WarningKind::kDuplicate,
+          fmt::format(R"(duplicate testcase: suite "{}" classname "{}" name "{}", written as "{}")",
+                      suite, classname, name, candidate));
+      return candidate;
+    }
+  }
+}
 
 bool ReportState::seen_before(std::uint64_t hash) {
   if (std::binary_search(sorted_hashes_.begin(), sorted_hashes_.end(), hash)) return true;
@@ -82,10 +107,6 @@ void ReportState::record_case(const CaseSummary& summary, std::uint64_t millis) 
   if (summary.outcome == Outcome::kSkipped) ++totals_.skipped;
   total_millis_ += millis;
   totals_.time = static_cast<double>(total_millis_) / 1000.0;
-  if (seen_before(case_hash(summary.classname, summary.name))) {
-    warn(WarningKind::kDuplicate, fmt::format(R"(duplicate testcase: classname "{}" name "{}")",
-                                              summary.classname, summary.name));
-  }
 }
 
 void ReportState::warn(WarningKind kind, std::string text) {

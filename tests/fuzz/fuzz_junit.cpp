@@ -18,6 +18,8 @@
 //   - a time that is not a plain non-negative decimal, a timestamp without a
 //     zone (rule 5);
 //   - a character XML 1.0 forbids, raw or as a reference (rule 6);
+//   - a testcase without a name, or two with one identity (suite name +
+//     classname + name; rules 4, 7, 10);
 //   - more than one <failure>/<error>/<skipped> in a testcase, or one
 //     without a message, or whose body does not start with it (rules 2, 3, 7).
 
@@ -256,6 +258,7 @@ void check_report(const fs::path& path, const shardrun::junit::Totals& totals,
   check_all_text(root);
 
   Counted all;
+  std::set<std::string> identities;
   for (pugi::xml_node suite : root.children()) {
     if (suite.type() != pugi::node_element) continue;
     if (std::string_view(suite.name()) != "testsuite")
@@ -271,6 +274,15 @@ void check_report(const fs::path& path, const shardrun::junit::Totals& totals,
       if (name != "testcase") continue;
       if (pugi::xml_attribute t = child.attribute("time"); t && !plain_decimal(t.value()))
         finding("testcase time is not a plain decimal", t.value());
+      const std::string_view case_name = child.attribute("name").value();
+      if (case_name.find_first_not_of(" \t\r\n") == std::string_view::npos)
+        finding("a testcase without a name");
+      std::string identity = suite.attribute("name").value();
+      for (std::string_view part :
+           {std::string_view(child.attribute("classname").value()), case_name})
+        identity.append(1, '\0').append(part);
+      if (!identities.insert(std::move(identity)).second)
+        finding("two testcases with one identity", std::string(case_name));
       check_results(child);
       const Outcome o = outcome_of(child);
       add(mine, o);

@@ -164,6 +164,20 @@ TEST_CASE("item 3: every failure, error and skipped gets a body that starts with
         "killed by signal 11 (SIGSEGV)\nlast lines of the log");
 }
 
+TEST_CASE("item 4: a testcase without a name gets one, with a warning") {
+  TempDir dir;
+  Merged m = merge_one(dir, "unnamed_testcases.xml");
+  std::vector<std::string> names;
+  for (pugi::xml_node tc : suite_named(m.report->root, "anon").children("testcase"))
+    names.push_back(attr(tc, "name"));
+  CHECK(names == std::vector<std::string>{"(unnamed testcase 1)", "(unnamed testcase 2)", "named",
+                                          "(unnamed testcase 4)"});
+  REQUIRE(m.warnings.size() == 3);
+  CHECK(m.warnings[0] ==
+        R"x(testcase 1 of suite "anon" has no name; written as "(unnamed testcase 1)")x");
+  CHECK(attr(m.report->root, "failures") == "1");
+}
+
 TEST_CASE("item 5: several failures in one testcase are one <failure> with all their text") {
   TempDir dir;
   Merged m = merge_one(dir, "multiple_failures.xml");
@@ -251,4 +265,27 @@ TEST_CASE("item 8: every declared count is recomputed from the testcases, a mism
   CHECK(liar.warnings[0] ==
         R"(suite "liar" declares tests="99" failures="7" skipped="3" but its testcases )"
         R"(show tests=3 failures=1 skipped=1; the report counts the testcases)");
+}
+
+TEST_CASE("item 9: identical duplicate testcases stay distinct: the later ones are renamed") {
+  TempDir dir;
+  Merged m = merge_one(dir, "duplicate_outcomes.xml");
+  pugi::xml_node suite = suite_named(m.report->root, "dup");
+  std::vector<std::string> names;
+  for (pugi::xml_node tc : suite.children("testcase")) names.push_back(attr(tc, "name"));
+  CHECK(names == std::vector<std::string>{"t", "t (2)", "t (3)", "t (2) (2)"});
+  // Both failures count; GitLab would fold the two identical ones into one.
+  CHECK(attr(suite, "failures") == "2");
+  CHECK(m.warnings.size() == 3);
+
+  // The same test in two suites (two entries) is two identities: no rename.
+  TempDir dir2;
+  ReportWriter writer(dir2 / "out.xml");
+  REQUIRE(writer.add_file(fixture("duplicates.xml"), {"api", {}, {}}).ok);
+  REQUIRE(writer.add_file(fixture("duplicates.xml"), {"smoke", {}, {}}).ok);
+  CHECK(writer.warnings().size() == 2);  // "same" twice within each
+  writer.commit();
+  auto report = load_report(dir2 / "out.xml");
+  check_invariants(*report);
+  CHECK(case_named(suite_named(report->root, "dups [smoke]"), "same"));
 }

@@ -235,12 +235,13 @@ TEST_CASE("rule 4: suites keep their names, even when several share one") {
   CHECK(attr(report->root, "tests") == "12");
 }
 
-TEST_CASE("rule 8: duplicate classname+name pairs are kept and warned about, capped") {
+TEST_CASE("rule 10: repeated identities are renamed and warned about, capped") {
   TempDir dir;
   ReportWriter writer(dir / "out.xml");
   REQUIRE(writer.add_file(fixture("duplicates.xml"), {}).ok);
   REQUIRE(writer.warnings().size() == 1);
-  CHECK(writer.warnings()[0] == R"(duplicate testcase: classname "d" name "same")");
+  CHECK(writer.warnings()[0] ==
+        R"x(duplicate testcase: suite "dups" classname "d" name "same", written as "same (2)")x");
 
   std::string many = "<testsuite name='many'>";
   for (int i = 0; i < 26; ++i) many += "<testcase classname='x' name='n'/>";
@@ -252,6 +253,7 @@ TEST_CASE("rule 8: duplicate classname+name pairs are kept and warned about, cap
   auto report = load_report(dir / "out.xml");
   check_invariants(*report);
   CHECK(attr(report->root, "tests") == "29");
+  CHECK(case_named(suite_named(report->root, "many"), "n (26)"));
 }
 
 TEST_CASE("rule 5: times are normalised; unparsable timestamps are dropped") {
@@ -282,8 +284,10 @@ TEST_CASE("rule 10: a duplicate is found also after many distinct testcases") {
   }
   writer.add_synthetic_suite("first", {}, cases);
   CHECK(writer.warnings().empty());
-  writer.add_synthetic_suite("again", {}, {cases[5], cases[69999]});
+  // The same suite name again: the same identities (rule 4).
+  writer.add_synthetic_suite("first", {}, {cases[5], cases[69999]});
   REQUIRE(writer.warnings().size() == 2);
-  CHECK(writer.warnings()[0] == R"(duplicate testcase: classname "bulk" name "t5")");
+  CHECK(writer.warnings()[0] ==
+        R"x(duplicate testcase: suite "first" classname "bulk" name "t5", written as "t5 (2)")x");
   CHECK(writer.totals().tests == 70002);
 }

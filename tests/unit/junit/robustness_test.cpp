@@ -195,7 +195,7 @@ TEST_CASE("merge_files labels each input and turns unreadable ones into errors")
       attr(
           pytest.child("properties").find_child_by_attribute("property", "name", "shardrun.source"),
           "value") == "pytest_report.xml");
-  // Suites keep their names: two "shardrun.merge", two "pytest".
+  // The second copy: the same suite name, its testcases renamed (rule 10).
   std::vector<pugi::xml_node> merged;
   for (pugi::xml_node suite : report->root.children("testsuite"))
     if (attr(suite, "name") == "shardrun.merge") merged.push_back(suite);
@@ -205,6 +205,11 @@ TEST_CASE("merge_files labels each input and turns unreadable ones into errors")
   CHECK(attr(lost.child("error"), "message") == "no such file");
   pugi::xml_node broken = case_named(merged[1], fixture("truncated.xml").string());
   CHECK(attr(broken.child("error"), "message").rfind("line 5, column 40:", 0) == 0);
+  std::vector<pugi::xml_node> copies;
+  for (pugi::xml_node suite : report->root.children("testsuite"))
+    if (attr(suite, "name") == "pytest") copies.push_back(suite);
+  REQUIRE(copies.size() == 2);
+  case_named(copies[1], "test_ok (2)");
 
   // Two unreadable inputs, then the 4 duplicate testcases of the second pytest copy.
   REQUIRE(warnings.size() == 6);

@@ -132,10 +132,12 @@ inline std::string first_line_of(const std::string& text) {
 
 /// What every written report must satisfy, checked independently of the
 /// writer: flat suites, each suite's and the root's counts equal to what its
-/// testcases show (error > failure > skipped), at most one result element
+/// testcases show (error > failure > skipped), every testcase named and its
+/// identity (suite + classname + name) unique, at most one result element
 /// per testcase, and each one with a message its body starts with.
 inline void check_invariants(const Report& report) {
   std::uint64_t tests = 0, failures = 0, errors = 0, skipped = 0, ms = 0;
+  std::set<std::string> identities;
   for (pugi::xml_node suite : report.root.children()) {
     REQUIRE(std::string(suite.name()) == "testsuite");
     REQUIRE_FALSE(suite.child("testsuite"));
@@ -151,6 +153,11 @@ inline void check_invariants(const Report& report) {
         ++s_skipped;
       }
       INFO("testcase " << attr(testcase, "classname") << " " << attr(testcase, "name"));
+      CHECK_FALSE(attr(testcase, "name").empty());
+      CHECK(identities
+                .insert(attr(suite, "name") + '\0' + attr(testcase, "classname") + '\0' +
+                        attr(testcase, "name"))
+                .second);
       int results = 0;
       for (pugi::xml_node child : testcase.children()) {
         const std::string kind = child.name();
