@@ -3,6 +3,7 @@
 // in src/junit/. The merged report is streamed: each input's DOM lives only
 // while that input is being added, so memory is bounded by the largest input.
 
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <memory>
@@ -17,8 +18,8 @@ enum class Outcome { kPassed, kFailed, kErrored, kSkipped };
 /// One testcase as counted in the report (after rule 3: failure wins over skipped).
 struct CaseSummary {
   std::string classname;
-  std::string name;
-  double time = 0;  ///< seconds
+  std::string name;  ///< as written: a missing or repeated name is replaced
+  double time = 0;   ///< seconds
   Outcome outcome = Outcome::kPassed;
 };
 
@@ -31,13 +32,20 @@ struct Totals {
 };
 
 /// How the suites taken from one input are labelled in the merged report.
+/// Nothing here may depend on the shard, the unit or the run (DESIGN §8
+/// rule 4): a test's identity is suite name + classname + name, and it must
+/// be the same at any worker count, on any CI node and on a retry.
 struct SuiteLabel {
-  /// Appended to every suite name taken from this input so names stay
-  /// unique, e.g. "pytest" + " [shard 2, api#3]". Empty: names are made
-  /// unique with " (2)", " (3)" ... only when they collide.
-  std::string suffix;
+  /// The entry whose unit wrote this input. Every suite name taken from the
+  /// input becomes "<its name> [<entry>]" ("pytest [api]"), or the entry
+  /// alone when the input's suite has no name. Empty: names stay as they are.
+  std::string entry;
   /// <property name= value=> added to each suite (e.g. "shardrun.shard" = "2").
   std::vector<std::pair<std::string, std::string>> properties;
+  /// The timestamp of suites whose input has none (a nested suite without
+  /// one takes its parent's first): the unit's start. Unset: such suites get
+  /// none, except synthetic ones, which get the time they are written.
+  std::optional<std::chrono::system_clock::time_point> started;
 };
 
 /// A testcase shardrun makes itself (a unit without {junit}, or with missing
@@ -49,7 +57,7 @@ struct SyntheticCase {
   double time = 0;
   std::string message;  ///< the message attribute of <failure>/<error>/<skipped>
   std::string type;     ///< type attribute, e.g. "shardrun.crash"
-  std::string text;     ///< body of <failure>/<error> (e.g. the log tail)
+  std::string text;     ///< body of <failure>/<error>, after the message (e.g. the log tail)
   std::string system_out;
 };
 
@@ -61,7 +69,8 @@ struct AddResult {
 };
 
 /// Streams a merged report: one <testsuites> root with flat <testsuite>
-/// children, counts recomputed from the testcases, text sanitised to XML 1.0.
+/// children, counts recomputed from the testcases, text sanitised to XML 1.0,
+/// one result element per testcase (DESIGN §8).
 class ReportWriter {
  public:
   /// `output` is where commit() will put the report; nothing is written there
@@ -86,7 +95,10 @@ class ReportWriter {
   /// Totals over everything added so far.
   const Totals& totals() const;
 
-  /// Human-readable warnings so far (duplicate classname+name, rule 10).
+  /// Human-readable warnings so far: testcases renamed because they had no
+  /// name or repeated an identity (rules 7, 10), and suites whose declared
+  /// counts do not match their testcases (rule 2). At most 20 of each kind
+  /// are listed, then one line counts the rest.
   const std::vector<std::string>& warnings() const;
 
   /// Writes the report to a temporary file beside `output` and renames it

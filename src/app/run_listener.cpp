@@ -62,12 +62,17 @@ std::string RunListener::log_tail(const std::string& log) const {
 }
 
 junit::SuiteLabel RunListener::label_for(int shard, const Unit& unit) const {
+  // The suite name carries only the entry: a test's identity must not
+  // change with the worker count, the CI node or a retry (DESIGN §8 rule 4).
+  // Where it ran goes into properties.
   junit::SuiteLabel label;
-  label.suffix = shard >= 0 ? fmt::format(" [shard {}, {}]", shard, unit.label)
-                            : fmt::format(" [{}]", unit.label);
+  label.entry = jobs_.suite().tests.at(unit.entry).name;
   if (shard >= 0) label.properties.emplace_back("shardrun.shard", std::to_string(shard));
   label.properties.emplace_back("shardrun.unit", unit.label);
   label.properties.emplace_back("shardrun.run_id", jobs_.context().run_id);
+  // Written for a unit that never ran (shard -1): the time of writing.
+  const auto started = shard >= 0 ? started_at_.find(unit.id) : started_at_.end();
+  label.started = started != started_at_.end() ? started->second : std::chrono::system_clock::now();
   return label;
 }
 
@@ -91,6 +96,8 @@ UnitRecord RunListener::base_record(int shard, const Unit& unit) const {
 }
 
 void RunListener::on_unit_start(int shard, const Unit& unit, TimePoint /*when*/) {
+  // TimePoint is a steady clock; the report's timestamps need the wall clock.
+  started_at_[unit.id] = std::chrono::system_clock::now();
   status_.unit_started(base_record(shard, unit));
 }
 

@@ -128,6 +128,8 @@ class RunListener final : public SchedulerListener {
   app::RetryBook book_;
   std::vector<FlakyTest> flaky_;
   std::unordered_map<std::size_t, Origin> origins_;  // by unit id, until the unit ends
+  // When each unit started, by unit id: the timestamp of its suites (label_for).
+  std::unordered_map<std::size_t, std::chrono::system_clock::time_point> started_at_;
   std::size_t next_unit_id_ = 0;
 };
 

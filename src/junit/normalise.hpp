@@ -1,22 +1,18 @@
 #pragma once
-// Turning a parsed JUnit DOM (or synthetic cases) into flat, recounted,
-// sanitised <testsuite> elements streamed into the report body
-// (DESIGN §8 rules 1-7).
+// Turning a parsed JUnit DOM into flat, recounted, sanitised <testsuite>
+// elements streamed into the report body (DESIGN §8 rules 1-8), and
+// synthetic testcases into a DOM that goes the same way.
 
 #include <string>
 #include <vector>
 
 #include <pugixml.hpp>
 
+#include "element_writer.hpp"
 #include "report_state.hpp"
 #include "shardrun/junit.hpp"
 
 namespace shardrun::junit::detail {
-
-/// Name of the testcase that holds a suite's suite-level <error>/<failure> elements.
-inline constexpr const char* kSuiteLevelCase = "<suite-level error>";
-/// Name of the testcase added when a suite declares errors="N" but shows none.
-inline constexpr const char* kDeclaredErrorsCase = "<declared errors>";
 
 /// Writes every <testsuite> of `doc` (top-level <testsuite>/<testsuites>
 /// elements, nested suites hoisted, walked with an explicit stack) into
@@ -25,17 +21,19 @@ inline constexpr const char* kDeclaredErrorsCase = "<declared errors>";
 /// Hoisting: each <testsuite> keeps only its direct testcases; a suite left
 /// without testcases is dropped if it had nested suites, and kept (empty)
 /// otherwise. A <testsuites> element with direct testcases is written as a
-/// suite too. Nested suites keep their own name (made unique if needed).
+/// suite too. Every suite keeps its own name, labelled (SuiteLabel::entry);
+/// names are not made unique, since a name is part of a test's identity.
+/// A suite without a timestamp takes its nearest ancestor's, else the
+/// label's start. Declared counts that match neither the suite's own
+/// testcases nor its subtree's are warned about, never written (rule 2).
 void write_document(const pugi::xml_document& doc, const SuiteLabel& label, ReportState& report,
                     std::vector<CaseSummary>& cases);
 
-/// An element named `name`.
-bool named(pugi::xml_node node, const char* name);
-/// A <testsuite> or <testsuites> element.
-bool is_suite(pugi::xml_node node);
-/// Rules 2 and 3: error > failure > skipped > passed, each testcase once;
-/// flakyFailure, rerunFailure ... do not count.
-Outcome case_outcome(pugi::xml_node testcase);
+/// Appends to `parent` a <testsuite name="suite_name"> with one <testcase>
+/// per synthetic case, with the result element and system-out it describes.
+/// Texts are sanitised on the way in: a DOM cannot hold a NUL byte.
+void append_synthetic_suite(pugi::xml_node parent, const std::string& suite_name,
+                            const std::vector<SyntheticCase>& cases);
 
 /// Calls visit(suite) for every <testsuite>/<testsuites> element under
 /// `root`, nested ones included, in document order (pre-order), walked with
@@ -56,10 +54,5 @@ void for_each_suite(pugi::xml_node root, Visit visit) {
     push_suites(suite);
   }
 }
-
-/// Writes one suite of synthetic testcases.
-void write_synthetic_suite(const std::string& suite_name, const SuiteLabel& label,
-                           const std::vector<SyntheticCase>& synthetic, ReportState& report,
-                           std::vector<CaseSummary>& cases);
 
 }  // namespace shardrun::junit::detail

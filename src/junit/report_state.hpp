@@ -1,7 +1,7 @@
 #pragma once
 // What a ReportWriter remembers between inputs (DESIGN §8 rule 11): the body
-// file the suites stream into, the totals, the suite names in use and one
-// 64-bit hash per testcase for duplicate warnings. No DOM lives here.
+// file the suites stream into, the totals, one 64-bit hash per testcase
+// identity for duplicates, and the warnings. No DOM lives here.
 
 #include <cstdint>
 #include <filesystem>
@@ -16,8 +16,14 @@
 
 namespace shardrun::junit::detail {
 
-/// Duplicate classname+name pairs listed by name before only a count is kept.
-inline constexpr std::size_t kMaxDuplicateWarnings = 20;
+/// Warnings of one kind listed before only a count of the rest is kept.
+inline constexpr std::size_t kMaxWarningsPerKind = 20;
+
+enum class WarningKind {
+  kDuplicate,  ///< a testcase repeated an identity and was renamed (rule 10)
+  kUnnamed,    ///< a testcase without a name was given one (rule 7)
+  kCounts,     ///< a suite declared counts its testcases do not show (rule 2)
+};
 
 class ReportState {
  public:
@@ -26,13 +32,20 @@ class ReportState {
 
   OutputFile& body() { return body_; }
 
-  /// `base` (already sanitised) if no suite has that name yet, else the first
-  /// free `base (2)`, `base (3)` ...; the result is reserved.
-  std::string claim_suite_name(const std::string& base);
+  /// The name a testcase is written under (all three already sanitised):
+  /// `name`, or, when a testcase with this suite name, classname and name
+  /// (its identity, rule 4) was written before, the first free "name (2)",
+  /// "name (3)" ..., with a warning. The result is reserved.
+  std::string claim_case_name(std::string_view suite, std::string_view classname,
+                              const std::string& name);
 
-  /// Adds one written testcase to the totals and checks it for duplicates.
-  /// `millis` is the case's time exactly as written.
+  /// Adds one written testcase to the totals. `millis` is its time exactly
+  /// as written.
   void record_case(const CaseSummary& summary, std::uint64_t millis);
+
+  /// Adds a warning; past kMaxWarningsPerKind of one kind, one line counts
+  /// the rest of that kind.
+  void warn(WarningKind kind, std::string text);
 
   const Totals& totals() const { return totals_; }
   const std::vector<std::string>& warnings() const { return warnings_; }
@@ -45,15 +58,21 @@ class ReportState {
   OutputFile body_;
   Totals totals_;
   std::uint64_t total_millis_ = 0;  // exact; totals_.time is derived from it
-  std::unordered_set<std::string> suite_names_;
-  std::unordered_map<std::string, unsigned> next_copy_;  // base -> next " (n)" to try
-  // Hashes of classname+name seen so far, for the duplicate warning: a
-  // small hash set of recent ones, folded now and then into one sorted
-  // vector (8 bytes a testcase, against ~50 for a hash set of them all).
+  // Hashes of the identities written so far: a small hash set of recent
+  // ones, folded now and then into one sorted vector (8 bytes a testcase,
+  // against ~50 for a hash set of them all).
   bool seen_before(std::uint64_t hash);
   std::unordered_set<std::uint64_t> recent_hashes_;
   std::vector<std::uint64_t> sorted_hashes_;
-  std::uint64_t duplicates_ = 0;
+  // Identity hash -> the next " (n)" to try, so that 10,000 copies of one
+  // testcase cost linear time. Holds repeated identities only.
+  std::unordered_map<std::uint64_t, unsigned> next_copy_;
+
+  struct KindCount {
+    std::uint64_t count = 0;
+    std::size_t summary_line = 0;  // index of the "... and N more" line
+  };
+  std::unordered_map<int, KindCount> kinds_;
   std::vector<std::string> warnings_;
 };
 

@@ -21,8 +21,10 @@ std::string file_name_or(const std::filesystem::path& path, const char* fallback
   return name.empty() ? fallback : name;
 }
 
-// FNV-1a, 64 bits: enough that a false duplicate warning is practically impossible.
-std::uint64_t case_hash(std::string_view classname, std::string_view name) {
+// FNV-1a, 64 bits, over the parts with a NUL between them ("a"+"bc" and
+// "ab"+"c" differ): enough that a false duplicate is practically impossible.
+std::uint64_t identity_hash(std::string_view suite, std::string_view classname,
+                            std::string_view name) {
   std::uint64_t hash = 14695981039346656037ull;
   auto mix = [&](std::string_view text) {
     for (char c : text) {
@@ -30,10 +32,24 @@ std::uint64_t case_hash(std::string_view classname, std::string_view name) {
       hash *= 1099511628211ull;
     }
   };
+  mix(suite);
+  mix(std::string_view("\0", 1));
   mix(classname);
-  mix(std::string_view("\0", 1));  // "a"+"bc" and "ab"+"c" differ
+  mix(std::string_view("\0", 1));
   mix(name);
   return hash;
+}
+
+const char* more_of(WarningKind kind) {
+  switch (kind) {
+    case WarningKind::kDuplicate:
+      return "duplicate testcases";
+    case WarningKind::kUnnamed:
+      return "testcases without a name";
+    case WarningKind::kCounts:
+      break;
+  }
+  return "suites whose counts do not match their testcases";
 }
 
 // Keep the mode of the report being replaced; new reports are world-readable
@@ -50,16 +66,20 @@ ReportState::ReportState(const std::filesystem::path& output)
     : body_(OutputFile::create_temp(output.parent_path(),
                                     "." + file_name_or(output, "report") + ".body.", true)) {}
 
-std::string ReportState::claim_suite_name(const std::string& base) {
-  if (suite_names_.insert(base).second) return base;
-  // Remember where the search for `base` stopped so 10,000 suites named
-  // "pytest" cost linear time, not quadratic.
-  unsigned& next = next_copy_[base];
+std::string ReportState::claim_case_name(std::string_view suite, std::string_view classname,
+                                         const std::string& name) {
+  const std::uint64_t hash = identity_hash(suite, classname, name);
+  if (!seen_before(hash)) return name;
+  unsigned& next = next_copy_[hash];
   if (next < 2) next = 2;
   for (;; ++next) {
-    std::string candidate = fmt::format("{} ({})", base, next);
-    if (suite_names_.insert(candidate).second) {
+    std::string candidate = fmt::format("{} ({})", name, next);
+    if (!seen_before(identity_hash(suite, classname, candidate))) {
       ++next;
+      warn(
+          WarningKind::kDuplicate,
+          fmt::format(R"(duplicate testcase: suite "{}" classname "{}" name "{}", written as "{}")",
+                      suite, classname, name, candidate));
       return candidate;
     }
   }
@@ -87,20 +107,21 @@ void ReportState::record_case(const CaseSummary& summary, std::uint64_t millis) 
   if (summary.outcome == Outcome::kSkipped) ++totals_.skipped;
   total_millis_ += millis;
   totals_.time = static_cast<double>(total_millis_) / 1000.0;
+}
 
-  if (!seen_before(case_hash(summary.classname, summary.name))) return;
-  ++duplicates_;
-  if (duplicates_ <= kMaxDuplicateWarnings) {
-    warnings_.push_back(fmt::format(R"(duplicate testcase: classname "{}" name "{}")",
-                                    summary.classname, summary.name));
+void ReportState::warn(WarningKind kind, std::string text) {
+  KindCount& k = kinds_[static_cast<int>(kind)];
+  if (++k.count <= kMaxWarningsPerKind) {
+    warnings_.push_back(std::move(text));
     return;
   }
   std::string more =
-      fmt::format("... and {} more duplicate testcases", duplicates_ - kMaxDuplicateWarnings);
-  if (duplicates_ == kMaxDuplicateWarnings + 1) {
+      fmt::format("... and {} more {}", k.count - kMaxWarningsPerKind, more_of(kind));
+  if (k.count == kMaxWarningsPerKind + 1) {
+    k.summary_line = warnings_.size();
     warnings_.push_back(std::move(more));
   } else {
-    warnings_.back() = std::move(more);
+    warnings_[k.summary_line] = std::move(more);
   }
 }
 
@@ -177,9 +198,14 @@ AddResult ReportWriter::add_buffer(std::string_view xml, const SuiteLabel& label
 
 void ReportWriter::add_synthetic_suite(const std::string& suite_name, const SuiteLabel& label,
                                        const std::vector<SyntheticCase>& cases) {
+  // Through a DOM, so that synthetic testcases get exactly the rules every
+  // input gets (names, one result element, bodies).
+  pugi::xml_document doc;
+  detail::append_synthetic_suite(doc, suite_name, cases);
+  SuiteLabel dated = label;
+  if (!dated.started) dated.started = std::chrono::system_clock::now();
   std::vector<CaseSummary> written;
-  impl_->guarded(
-      [&] { detail::write_synthetic_suite(suite_name, label, cases, impl_->state, written); });
+  impl_->guarded([&] { detail::write_document(doc, dated, impl_->state, written); });
 }
 
 const Totals& ReportWriter::totals() const {

@@ -1,4 +1,5 @@
 // Text and value helpers: sanitising + escaping in one pass, times, timestamps.
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <ctime>
@@ -116,6 +117,45 @@ bool read_digits(std::string_view s, std::size_t pos, std::size_t count, int& va
   return true;
 }
 
+// `s` with a '.' decimal point and no digit grouping, for from_chars. With
+// both ',' and '.', the last one is the decimal mark; a mark that occurs
+// more than once is grouping; a lone ',' is a decimal comma. Grouping must
+// look like grouping (1-3 digits, then groups of exactly 3), else false.
+bool plain_number(std::string_view s, std::string& out) {
+  const auto commas = std::count(s.begin(), s.end(), ',');
+  const auto dots = std::count(s.begin(), s.end(), '.');
+  char decimal = 0, grouping = 0;
+  if (commas > 0 && dots > 0) {
+    decimal = s[s.find_last_of(",.")];
+    grouping = decimal == ',' ? '.' : ',';
+    if ((decimal == ',' ? commas : dots) > 1) return false;
+  } else if (commas + dots == 1) {
+    decimal = commas == 1 ? ',' : '.';
+  } else if (commas + dots > 1) {
+    grouping = commas > 0 ? ',' : '.';
+  }
+  out.clear();
+  std::size_t digits = 0;  // in the current group of the integer part
+  bool grouped = false, integer_done = false;
+  auto group_ok = [&] { return !grouped || digits == 3; };
+  for (const char c : s) {
+    if (grouping != 0 && c == grouping) {
+      if (integer_done || digits == 0 || digits > 3 || (grouped && digits != 3)) return false;
+      grouped = true;
+      digits = 0;
+      continue;
+    }
+    if (!integer_done && c >= '0' && c <= '9') {
+      ++digits;
+    } else if (!integer_done) {
+      if (!group_ok()) return false;
+      integer_done = true;
+    }
+    out += c == decimal ? '.' : c;
+  }
+  return integer_done || group_ok();
+}
+
 }  // namespace
 
 void append_sanitized(std::string& out, std::string_view in, Escape mode) {
@@ -175,10 +215,12 @@ bool is_clean(std::string_view s) {
 std::uint64_t parse_millis(std::string_view seconds) {
   std::string_view s = trim(seconds);
   if (!s.empty() && s.front() == '+') s.remove_prefix(1);
+  std::string plain;
+  if (s.empty() || !plain_number(s, plain)) return 0;
   double value = 0;
   // from_chars ignores the locale, unlike strtod and iostreams.
-  const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), value);
-  if (s.empty() || ec != std::errc() || end != s.data() + s.size()) return 0;
+  const auto [end, ec] = std::from_chars(plain.data(), plain.data() + plain.size(), value);
+  if (ec != std::errc() || end != plain.data() + plain.size()) return 0;
   return to_millis(value);
 }
 
@@ -246,10 +288,10 @@ std::optional<std::string> normalise_timestamp(std::string_view timestamp) {
   return out;
 }
 
-std::string now_timestamp() {
-  const std::time_t now = std::time(nullptr);
+std::string format_timestamp(std::chrono::system_clock::time_point when) {
+  const std::time_t t = std::chrono::system_clock::to_time_t(when);
   std::tm tm{};
-  localtime_r(&now, &tm);
+  localtime_r(&t, &tm);
   return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}{}", tm.tm_year + 1900, tm.tm_mon + 1,
                      tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, format_offset(tm.tm_gmtoff));
 }

@@ -3,6 +3,7 @@
 // XML 1.0 sanitising fused with XML escaping, locale-independent times, and
 // ISO 8601 timestamps. Pure functions; no pugixml here.
 
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -26,9 +27,13 @@ void append_sanitized(std::string& out, std::string_view in, Escape mode);
 /// True if sanitize_text(s) == s, i.e. s is valid UTF-8 without forbidden chars.
 bool is_clean(std::string_view s);
 
-/// Parses a JUnit `time` attribute (seconds, '.' decimal point) into whole
-/// milliseconds. Missing, unparsable, negative, NaN or infinite values give 0;
-/// absurdly large ones are clamped to kMaxSeconds.
+/// Parses a JUnit `time` attribute (seconds) into whole milliseconds. The
+/// decimal mark may be a comma ("1,5" is what some locales' runners write,
+/// and what GitLab and dorny read as 1.5). With both marks the last one is
+/// the decimal mark and the other digit grouping ("1,234.5", "1.234,5"); a
+/// mark that occurs more than once is grouping ("1,234,567").
+/// Missing, unparsable, negative, NaN or infinite values give 0; absurdly
+/// large ones are clamped to kMaxSeconds.
 std::uint64_t parse_millis(std::string_view seconds);
 inline constexpr double kMaxSeconds = 1e12;
 
@@ -46,8 +51,8 @@ std::string format_millis(std::uint64_t ms);
 /// mean. Returns nullopt for anything else.
 std::optional<std::string> normalise_timestamp(std::string_view timestamp);
 
-/// The current local time as ISO 8601 with its offset, e.g. "2024-01-02T03:04:05+01:00".
-std::string now_timestamp();
+/// `when` in local time as ISO 8601 with its offset, e.g. "2024-01-02T03:04:05+01:00".
+std::string format_timestamp(std::chrono::system_clock::time_point when);
 
 /// The first non-blank line of `text`, trimmed, sanitised and cut to
 /// `max_chars` code points; empty if `text` is blank.

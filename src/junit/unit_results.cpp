@@ -6,11 +6,13 @@
 #include "shardrun/junit_attempts.hpp"
 
 #include <cstring>
+#include <unordered_set>
 #include <utility>
 
 #include <fmt/format.h>
 #include <pugixml.hpp>
 
+#include "element_writer.hpp"
 #include "normalise.hpp"
 #include "reader.hpp"
 #include "text.hpp"
@@ -24,15 +26,7 @@ using pugi::xml_node;
 using detail::case_outcome;
 using detail::is_suite;
 using detail::named;
-
-// All text and CDATA directly inside `node` (child_value() gives only the first piece).
-std::string text_of(xml_node node) {
-  std::string text;
-  for (xml_node child : node.children())
-    if (child.type() == pugi::node_pcdata || child.type() == pugi::node_cdata)
-      text += child.value();
-  return text;
-}
+using detail::text_of;
 
 std::string joined_text(xml_node testcase, const char* element) {
   std::string text;
@@ -147,27 +141,8 @@ UnitResults UnitResults::read_buffer(std::string_view xml) {
 UnitResults UnitResults::synthetic(const std::string& suite_name,
                                    const std::vector<SyntheticCase>& cases) {
   UnitResults r;
-  xml_node suite = r.impl_->doc.append_child("testsuite");
-  suite.append_attribute("name").set_value(suite_name.c_str());
-  suite.append_attribute("timestamp").set_value(detail::now_timestamp().c_str());
-  for (const SyntheticCase& c : cases) {
-    xml_node tc = suite.append_child("testcase");
-    tc.append_attribute("classname").set_value(c.classname.c_str());
-    tc.append_attribute("name").set_value(c.name.c_str());
-    tc.append_attribute("time").set_value(detail::format_millis(detail::to_millis(c.time)).c_str());
-    if (c.outcome == Outcome::kFailed || c.outcome == Outcome::kErrored) {
-      // An empty message is filled in when the report is written (rule 7).
-      xml_node f = tc.append_child(c.outcome == Outcome::kErrored ? "error" : "failure");
-      if (!c.message.empty()) f.append_attribute("message").set_value(c.message.c_str());
-      if (!c.type.empty()) f.append_attribute("type").set_value(c.type.c_str());
-      if (!c.text.empty()) f.append_child(pugi::node_pcdata).set_value(c.text.c_str());
-    } else if (c.outcome == Outcome::kSkipped) {
-      xml_node s = tc.append_child("skipped");
-      if (!c.message.empty()) s.append_attribute("message").set_value(c.message.c_str());
-      if (!c.type.empty()) s.append_attribute("type").set_value(c.type.c_str());
-    }
-    add_text_child(tc, "system-out", c.system_out);
-  }
+  // No timestamp: the label's start (the unit's) is written.
+  detail::append_synthetic_suite(r.impl_->doc, suite_name, cases);
   r.impl_->collect();
   return r;
 }
@@ -250,14 +225,17 @@ AddResult UnitResults::add_to(ReportWriter& report, const SuiteLabel& label) {
     result.error = impl_->error;
     return result;
   }
-  // The counts a suite declares no longer hold once a case left it; the
-  // report recounts anyway, but a declared errors="N" without an <error>
-  // would become a testcase of its own (rule 7).
+  // The counts a suite, and every suite around it, declares no longer hold
+  // once a case left it; the report recounts anyway, but would warn that
+  // they do not match (rule 2).
+  std::unordered_set<const void*> uncounted;
   for (std::size_t i = 0; i < impl_->nodes.size(); ++i) {
     if (!impl_->dropped[i]) continue;
-    xml_node suite = impl_->nodes[i].parent();
-    for (const char* count : {"tests", "failures", "errors", "skipped"})
-      suite.remove_attribute(count);
+    for (xml_node suite = impl_->nodes[i].parent(); is_suite(suite); suite = suite.parent()) {
+      if (!uncounted.insert(suite.internal_object()).second) break;  // and its ancestors
+      for (const char* count : {"tests", "failures", "errors", "skipped"})
+        suite.remove_attribute(count);
+    }
   }
   // Dropped cases go now, so that attempt() and add_earlier() could use every
   // node until here; suites they leave empty go with them.

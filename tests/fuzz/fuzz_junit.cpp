@@ -18,8 +18,10 @@
 //   - a time that is not a plain non-negative decimal, a timestamp without a
 //     zone (rule 5);
 //   - a character XML 1.0 forbids, raw or as a reference (rule 6);
-//   - a <failure>/<error> of a testcase without a message (rule 7);
-//   - two suites with the same name (rule 4).
+//   - a testcase without a name, or two with one identity (suite name +
+//     classname + name; rules 4, 7, 10);
+//   - more than one <failure>/<error>/<skipped> in a testcase, or one
+//     without a message, or whose body does not start with it (rules 2, 3, 7).
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -133,6 +135,49 @@ bool iso_with_zone(std::string_view s) {
   return tail.find_first_of("Z+-") != std::string_view::npos;
 }
 
+// The first non-blank line of `s`, trimmed, cut at 200 code points: what
+// the writer compares a body with its message by.
+std::string first_line(std::string_view s) {
+  std::string_view line;
+  while (!s.empty()) {
+    const auto nl = s.find('\n');
+    line = s.substr(0, nl);
+    const auto first = line.find_first_not_of(" \t\r");
+    line = first == std::string_view::npos ? std::string_view() : line.substr(first);
+    line = line.substr(0, line.find_last_not_of(" \t\r") + 1);
+    if (!line.empty() || nl == std::string_view::npos) break;
+    s.remove_prefix(nl + 1);
+  }
+  std::size_t chars = 0;
+  for (std::size_t i = 0; i < line.size(); ++i) {
+    if ((static_cast<unsigned char>(line[i]) & 0xC0) == 0x80) continue;
+    if (chars++ == 200) return std::string(line.substr(0, i));
+  }
+  return std::string(line);
+}
+
+std::string all_text(pugi::xml_node node) {
+  std::string text;
+  for (pugi::xml_node c : node.children())
+    if (c.type() == pugi::node_pcdata || c.type() == pugi::node_cdata) text += c.value();
+  return text;
+}
+
+// Rules 2, 3, 7: one result element, with a message its body starts with.
+void check_results(pugi::xml_node testcase) {
+  int results = 0;
+  for (pugi::xml_node f : testcase.children()) {
+    const std::string_view fn = f.name();
+    if (fn != "failure" && fn != "error" && fn != "skipped") continue;
+    if (++results > 1) finding("more than one failure/error/skipped in a testcase");
+    if (!f.attribute("message")) finding("failure/error/skipped without a message attribute");
+    const std::string want = first_line(f.attribute("message").value());
+    if (want.empty()) finding("failure/error/skipped with a blank message");
+    if (first_line(all_text(f)).rfind(want, 0) != 0)
+      finding("a body that does not start with its message", want);
+  }
+}
+
 struct Counted {
   std::uint64_t tests = 0, failures = 0, errors = 0, skipped = 0;
   bool operator==(const Counted&) const = default;
@@ -213,13 +258,11 @@ void check_report(const fs::path& path, const shardrun::junit::Totals& totals,
   check_all_text(root);
 
   Counted all;
-  std::set<std::string> suite_names;
+  std::set<std::string> identities;
   for (pugi::xml_node suite : root.children()) {
     if (suite.type() != pugi::node_element) continue;
     if (std::string_view(suite.name()) != "testsuite")
       finding("non-<testsuite> child of the root", suite.name());
-    if (!suite_names.insert(suite.attribute("name").value()).second)
-      finding("two suites with the same name", suite.attribute("name").value());
     if (!plain_decimal(suite.attribute("time").value()))
       finding("suite time is not a plain decimal", suite.attribute("time").value());
     if (pugi::xml_attribute ts = suite.attribute("timestamp"); ts && !iso_with_zone(ts.value()))
@@ -231,11 +274,16 @@ void check_report(const fs::path& path, const shardrun::junit::Totals& totals,
       if (name != "testcase") continue;
       if (pugi::xml_attribute t = child.attribute("time"); t && !plain_decimal(t.value()))
         finding("testcase time is not a plain decimal", t.value());
-      for (pugi::xml_node f : child.children()) {
-        const std::string_view fn = f.name();
-        if ((fn == "failure" || fn == "error") && !f.attribute("message"))
-          finding("failure/error without a message attribute");
-      }
+      const std::string_view case_name = child.attribute("name").value();
+      if (case_name.find_first_not_of(" \t\r\n") == std::string_view::npos)
+        finding("a testcase without a name");
+      std::string identity = suite.attribute("name").value();
+      for (std::string_view part :
+           {std::string_view(child.attribute("classname").value()), case_name})
+        identity.append(1, '\0').append(part);
+      if (!identities.insert(std::move(identity)).second)
+        finding("two testcases with one identity", std::string(case_name));
+      check_results(child);
       const Outcome o = outcome_of(child);
       add(mine, o);
       add(all, o);
@@ -257,7 +305,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const fs::path output = scratch() / "report.xml";
 
   shardrun::junit::SuiteLabel label;
-  label.suffix = " [shard 0, fuzz]";
+  label.entry = "fuzz";
   label.properties.emplace_back("shardrun.shard", "0");
   label.properties.emplace_back("shardrun.unit", "fuzz");
 

@@ -91,7 +91,8 @@ TEST_CASE("DOCTYPE entities are never expanded") {
   auto report = merge_fixture(dir, "doctype_entities.xml");
   pugi::xml_node failure =
       case_named(suite_named(report->root, "doctype"), "entity").child("failure");
-  CHECK(all_text(failure) == "&secret;&lol;");
+  // The body after its message (rule 7), the references as text.
+  CHECK(all_text(failure) == "x\n&secret;&lol;");
   CHECK(report->bytes.find("<!DOCTYPE") == std::string::npos);
 }
 
@@ -149,7 +150,7 @@ TEST_CASE("synthetic suites carry sanitised error, failure, skipped and output")
   SyntheticCase failed{"suite", "smoke", Outcome::kFailed, 0, "", "", "exit status 2\nmore", "out"};
   SyntheticCase skipped{"suite", "later", Outcome::kSkipped, 0, "not run: interrupted", "", "", ""};
   SyntheticCase passed{"suite", "ok", Outcome::kPassed, 0.5, "", "", "", "fine\n"};
-  writer.add_synthetic_suite("shardrun", {" [shard 1]", {{"shardrun.shard", "1"}}},
+  writer.add_synthetic_suite("shardrun", {"api", {{"shardrun.shard", "1"}}, {}},
                              {crash, failed, skipped, passed});
   CHECK(writer.totals().tests == 4);
   CHECK(writer.totals().errors == 1);
@@ -160,17 +161,18 @@ TEST_CASE("synthetic suites carry sanitised error, failure, skipped and output")
 
   auto report = load_report(dir / "out.xml");
   check_invariants(*report);
-  pugi::xml_node suite = suite_named(report->root, "shardrun [shard 1]");
+  pugi::xml_node suite = suite_named(report->root, "shardrun [api]");
   CHECK(attr(suite.child("properties").child("property"), "value") == "1");
   CHECK(std::regex_match(attr(suite, "timestamp"),
                          std::regex(R"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d\d:\d\d)")));
   pugi::xml_node error = case_named(suite, "api#1").child("error");
   CHECK(attr(error, "message") == "killed by signal 9");
   CHECK(attr(error, "type") == "shardrun.crash");
-  CHECK(all_text(error) == "log tail \\x1B[0m ]]> end");
+  CHECK(all_text(error) == "killed by signal 9\nlog tail \\x1B[0m ]]> end");
   CHECK(attr(case_named(suite, "smoke").child("failure"), "message") == "exit status 2");
   CHECK(all_text(case_named(suite, "smoke").child("system-out")) == "out");
   CHECK(attr(case_named(suite, "later").child("skipped"), "message") == "not run: interrupted");
+  CHECK(all_text(case_named(suite, "later").child("skipped")) == "not run: interrupted");
   CHECK(all_text(case_named(suite, "ok").child("system-out")) == "fine\n");
   CHECK(attr(case_named(suite, "ok"), "time") == "0.5");
 }
@@ -193,14 +195,21 @@ TEST_CASE("merge_files labels each input and turns unreadable ones into errors")
       attr(
           pytest.child("properties").find_child_by_attribute("property", "name", "shardrun.source"),
           "value") == "pytest_report.xml");
-  suite_named(report->root, "pytest (2)");
-  pugi::xml_node merge = suite_named(report->root, "shardrun.merge");
-  pugi::xml_node lost = case_named(merge, missing.string());
+  // The second copy: the same suite name, its testcases renamed (rule 10).
+  std::vector<pugi::xml_node> merged;
+  for (pugi::xml_node suite : report->root.children("testsuite"))
+    if (attr(suite, "name") == "shardrun.merge") merged.push_back(suite);
+  REQUIRE(merged.size() == 2);
+  pugi::xml_node lost = case_named(merged[0], missing.string());
   CHECK(attr(lost, "classname") == "shardrun.merge");
   CHECK(attr(lost.child("error"), "message") == "no such file");
-  pugi::xml_node broken = case_named(suite_named(report->root, "shardrun.merge (2)"),
-                                     fixture("truncated.xml").string());
+  pugi::xml_node broken = case_named(merged[1], fixture("truncated.xml").string());
   CHECK(attr(broken.child("error"), "message").rfind("line 5, column 40:", 0) == 0);
+  std::vector<pugi::xml_node> copies;
+  for (pugi::xml_node suite : report->root.children("testsuite"))
+    if (attr(suite, "name") == "pytest") copies.push_back(suite);
+  REQUIRE(copies.size() == 2);
+  case_named(copies[1], "test_ok (2)");
 
   // Two unreadable inputs, then the 4 duplicate testcases of the second pytest copy.
   REQUIRE(warnings.size() == 6);

@@ -66,10 +66,30 @@ TEST_CASE("parse_millis reads seconds locale-independently and rejects nonsense"
   CHECK(parse_millis("-1") == 0);
   CHECK(parse_millis("NaN") == 0);
   CHECK(parse_millis("inf") == 0);
-  CHECK(parse_millis("1,5") == 0);
   CHECK(parse_millis("1.5s") == 0);
   CHECK(parse_millis("") == 0);
   CHECK(parse_millis("1e300") == static_cast<std::uint64_t>(kMaxSeconds * 1000));
+}
+
+TEST_CASE("parse_millis reads a decimal comma and digit grouping (issue 13, item 6)") {
+  CHECK(parse_millis("1,5") == 1500);
+  CHECK(parse_millis("0,004") == 4);
+  CHECK(parse_millis("1,234.5") == 1234500);
+  CHECK(parse_millis("1.234,5") == 1234500);
+  CHECK(parse_millis("1,234,567") == 1234567000);
+  CHECK(parse_millis("1.234.567") == 1234567000);
+  CHECK(parse_millis("1,234") == 1234);  // one comma alone is a decimal comma
+  CHECK(parse_millis(",5") == 500);
+  CHECK(parse_millis("1,5e2") == 150000);
+  // Not grouping: groups of three after one of one to three digits.
+  CHECK(parse_millis("1,,5") == 0);
+  CHECK(parse_millis("12,34.5") == 0);
+  CHECK(parse_millis("1234,567.5") == 0);
+  CHECK(parse_millis("1,5,5.5") == 0);
+  CHECK(parse_millis("1.5.5,5") == 0);
+  CHECK(parse_millis("1,234.5.6") == 0);
+  CHECK(parse_millis(",") == 0);
+  CHECK(parse_millis("1,") == 1000);
 }
 
 TEST_CASE("format_millis writes up to three decimals without grouping") {
@@ -80,29 +100,6 @@ TEST_CASE("format_millis writes up to three decimals without grouping") {
   CHECK(format_millis(1234567890) == "1234567.89");
   CHECK(format_millis(10) == "0.01");
 }
-
-namespace {
-// Sets TZ for one test and restores it afterwards.
-class ScopedTz {
- public:
-  explicit ScopedTz(const char* tz) {
-    if (const char* old = std::getenv("TZ")) old_ = old;
-    ::setenv("TZ", tz, 1);
-    ::tzset();
-  }
-  ~ScopedTz() {
-    if (old_.empty()) {
-      ::unsetenv("TZ");
-    } else {
-      ::setenv("TZ", old_.c_str(), 1);
-    }
-    ::tzset();
-  }
-
- private:
-  std::string old_;
-};
-}  // namespace
 
 TEST_CASE("normalise_timestamp keeps zoned ISO 8601 and adds the local offset otherwise") {
   CHECK(normalise_timestamp("2024-01-02T03:04:05Z") == "2024-01-02T03:04:05Z");

@@ -5,6 +5,8 @@
 #include <unistd.h>
 
 #include <cmath>
+#include <cstdlib>
+#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <memory>
@@ -28,6 +30,29 @@ inline fs::path fixture(const std::string& name) {
 }
 
 using shardrun::testing::TempDir;
+
+// Sets TZ for one test and restores it afterwards.
+class ScopedTz {
+ public:
+  explicit ScopedTz(const char* tz) {
+    if (const char* old = std::getenv("TZ")) old_ = old;
+    ::setenv("TZ", tz, 1);
+    ::tzset();
+  }
+  ~ScopedTz() {
+    if (old_.empty()) {
+      ::unsetenv("TZ");
+    } else {
+      ::setenv("TZ", old_.c_str(), 1);
+    }
+    ::tzset();
+  }
+  ScopedTz(const ScopedTz&) = delete;
+  ScopedTz& operator=(const ScopedTz&) = delete;
+
+ private:
+  std::string old_;
+};
 
 inline std::string read_bytes(const fs::path& path) {
   std::ifstream in(path, std::ios::binary);
@@ -94,16 +119,27 @@ inline std::uint64_t millis(pugi::xml_node node) {
   return static_cast<std::uint64_t>(std::llround(node.attribute("time").as_double() * 1000));
 }
 
+/// The first non-blank line of `text`, trimmed.
+inline std::string first_line_of(const std::string& text) {
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) {
+    const auto first = line.find_first_not_of(" \t\r");
+    if (first == std::string::npos) continue;
+    return line.substr(first, line.find_last_not_of(" \t\r") - first + 1);
+  }
+  return {};
+}
+
 /// What every written report must satisfy, checked independently of the
-/// writer: flat suites with unique names, each suite's and the root's counts
-/// equal to what its testcases show (error > failure > skipped), and a
-/// message on every <failure>/<error>.
+/// writer: flat suites, each suite's and the root's counts equal to what its
+/// testcases show (error > failure > skipped), every testcase named and its
+/// identity (suite + classname + name) unique, at most one result element
+/// per testcase, and each one with a message its body starts with.
 inline void check_invariants(const Report& report) {
   std::uint64_t tests = 0, failures = 0, errors = 0, skipped = 0, ms = 0;
-  std::set<std::string> names;
+  std::set<std::string> identities;
   for (pugi::xml_node suite : report.root.children()) {
     REQUIRE(std::string(suite.name()) == "testsuite");
-    CHECK(names.insert(attr(suite, "name")).second);
     REQUIRE_FALSE(suite.child("testsuite"));
     std::uint64_t s_tests = 0, s_failures = 0, s_errors = 0, s_skipped = 0, s_ms = 0;
     for (pugi::xml_node testcase : suite.children("testcase")) {
@@ -116,10 +152,22 @@ inline void check_invariants(const Report& report) {
       } else if (testcase.child("skipped")) {
         ++s_skipped;
       }
+      INFO("testcase " << attr(testcase, "classname") << " " << attr(testcase, "name"));
+      CHECK_FALSE(attr(testcase, "name").empty());
+      CHECK(identities
+                .insert(attr(suite, "name") + '\0' + attr(testcase, "classname") + '\0' +
+                        attr(testcase, "name"))
+                .second);
+      int results = 0;
       for (pugi::xml_node child : testcase.children()) {
         const std::string kind = child.name();
-        if (kind == "failure" || kind == "error") CHECK_FALSE(attr(child, "message").empty());
+        if (kind != "failure" && kind != "error" && kind != "skipped") continue;
+        ++results;
+        const std::string message = attr(child, "message");
+        CHECK_FALSE(message.empty());
+        CHECK(first_line_of(all_text(child)).rfind(first_line_of(message), 0) == 0);
       }
+      CHECK(results <= 1);
     }
     INFO("suite " << attr(suite, "name"));
     CHECK(suite.attribute("tests").as_ullong() == s_tests);
