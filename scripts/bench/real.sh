@@ -32,7 +32,7 @@ SITE=/usr/lib/python3/dist-packages
 
 # The test folders of each suite: a few subpackages that take 1-3 minutes
 # one after another on a 2-core machine.
-SYMPY_DIRS=(sympy/sets/tests sympy/calculus/tests sympy/logic/tests sympy/matrices/tests)
+SYMPY_DIRS=(sympy/sets/tests sympy/logic/tests sympy/calculus/tests)
 NUMPY_DIRS=(numpy/lib/tests numpy/ma/tests numpy/linalg/tests numpy/polynomial/tests
   numpy/random/tests)
 
