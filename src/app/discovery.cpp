@@ -94,19 +94,24 @@ std::vector<double> match_case_times(const std::vector<std::string>& ids,
 
 namespace {
 
+std::vector<std::string_view> split_path(std::string_view path) {
+  std::vector<std::string_view> parts;
+  while (!path.empty()) {
+    std::size_t slash = path.find('/');
+    std::string_view part = path.substr(0, slash);
+    if (!part.empty() && part != ".") parts.push_back(part);
+    if (slash == std::string_view::npos) break;
+    path.remove_prefix(slash + 1);
+  }
+  return parts;
+}
+
 // "pkg/tests/test_a.py" -> {"pkg", "tests", "test_a"}: a test file's module
 // path as pytest's JUnit classname spells it (without the rootdir part).
 std::vector<std::string> module_parts(std::string_view file) {
   if (file.size() > 3 && file.substr(file.size() - 3) == ".py") file.remove_suffix(3);
-  std::vector<std::string> parts;
-  while (!file.empty()) {
-    std::size_t slash = file.find('/');
-    std::string_view part = file.substr(0, slash);
-    if (!part.empty() && part != ".") parts.emplace_back(part);
-    if (slash == std::string_view::npos) break;
-    file.remove_prefix(slash + 1);
-  }
-  return parts;
+  std::vector<std::string_view> parts = split_path(file);
+  return {parts.begin(), parts.end()};
 }
 
 std::string join_dots(const std::vector<std::string>& parts, std::size_t first, std::size_t last) {
@@ -176,18 +181,6 @@ std::vector<long> id_of_cases(const std::vector<std::string>& ids,
 }
 
 namespace {
-std::vector<std::string_view> split_path(std::string_view path) {
-  std::vector<std::string_view> parts;
-  while (!path.empty()) {
-    std::size_t slash = path.find('/');
-    std::string_view part = path.substr(0, slash);
-    if (!part.empty() && part != ".") parts.push_back(part);
-    if (slash == std::string_view::npos) break;
-    path.remove_prefix(slash + 1);
-  }
-  return parts;
-}
-
 bool match_from(const std::vector<std::string_view>& pattern, std::size_t i,
                 const std::vector<std::string_view>& path, std::size_t j) {
   if (i == pattern.size()) return j == path.size();

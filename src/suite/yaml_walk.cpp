@@ -230,7 +230,9 @@ void Walker::check_placeholders(const YAML::Node& node, std::string_view text,
     if (!is_known_placeholder(ref.name)) fail_at(at, unknown_placeholder_message(ref.name));
     if ((rule.allowed & bit_of(ref.name)) != 0) continue;
     if (ref.name == "tests" && rule.tests_need_discover) {
-      fail_at(at, "'{tests}' needs a 'discover' command or 'files' (the test ids come from one of them)");
+      fail_at(
+          at,
+          "'{tests}' needs a 'discover' command or 'files' (the test ids come from one of them)");
     }
     const std::string allowed = allowed_list(rule.allowed);
     fail_at(at, "placeholder '{" + ref.name + "}' cannot be used in " + std::string(rule.where) +

@@ -269,9 +269,11 @@ TEST_CASE("placeholders only where they have a value", "[suite][errors][placehol
 
 TEST_CASE("{tests} and discover go together", "[suite][errors][placeholders]") {
   CHECK(error_of("version: 1\ntests:\n  - name: a\n    command: pytest {tests}\n") ==
-        "s.yaml:4:21: error: '{tests}' needs a 'discover' command or 'files' (the test ids come from one of them)");
+        "s.yaml:4:21: error: '{tests}' needs a 'discover' command or 'files' (the test ids come "
+        "from one of them)");
   CHECK(error_of("version: 1\ntests:\n  - name: a\n    command: [pytest, '{tests}']\n") ==
-        "s.yaml:4:24: error: '{tests}' needs a 'discover' command or 'files' (the test ids come from one of them)");
+        "s.yaml:4:24: error: '{tests}' needs a 'discover' command or 'files' (the test ids come "
+        "from one of them)");
   CHECK(error_of("version: 1\ntests:\n  - name: a\n    command: pytest\n"
                  "    discover: pytest --collect-only -q\n") ==
         "s.yaml:4:14: error: 'command' must contain '{tests}' when the entry has 'discover' (the "
