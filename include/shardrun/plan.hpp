@@ -39,6 +39,12 @@ struct PlanEntry {
   /// is cut into contiguous parts. Empty / 0: no limit.
   std::vector<std::size_t> id_bytes;
   std::size_t byte_limit = 0;
+  /// A prior for ids the history does not know, relative between the ids
+  /// (same order as `ids`; empty: all alike): for test files, their size
+  /// in bytes. An unknown id is predicted at the unknown-test time times its
+  /// weight over the mean weight, so that on a first run the big files,
+  /// which hold most tests, start first and no late one decides the run.
+  std::vector<double> id_weights;
 };
 
 struct PlanOptions {

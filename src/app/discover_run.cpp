@@ -59,6 +59,21 @@ std::vector<std::string> list_files(const Entry& entry) {
   return {found.begin(), found.end()};
 }
 
+namespace {
+// The size of each id as a file under `cwd`; empty unless all are files.
+std::vector<double> file_sizes(const fs::path& cwd, const std::vector<std::string>& ids) {
+  std::vector<double> sizes;
+  sizes.reserve(ids.size());
+  for (const std::string& id : ids) {
+    std::error_code ec;
+    auto size = fs::file_size(cwd / id, ec);
+    if (ec) return {};  // not all files: no prior
+    sizes.push_back(static_cast<double>(size));
+  }
+  return sizes;
+}
+}  // namespace
+
 std::vector<PlanEntry> discover_entries(const Suite& suite, const JobBuilder& jobs,
                                         CommandRunner& runner, const InterruptSource& interrupts,
                                         const std::string& shown_file, const fs::path& cache_dir,
@@ -127,6 +142,11 @@ std::vector<PlanEntry> discover_entries(const Suite& suite, const JobBuilder& jo
                                std::move(entries));
   }
   if (failure) throw *failure;
+  // Ids that are files (`files`, or a discover command printing files) get
+  // their sizes as the planner's prior for the ones it has no history of.
+  for (std::size_t i = 0; i < entries.size(); ++i)
+    if (!entries[i].ids.empty() && entries[i].ids.front().find("::") == std::string::npos)
+      entries[i].id_weights = file_sizes(suite.tests[i].cwd, entries[i].ids);
   return entries;
 }
 

@@ -278,3 +278,67 @@ TEST_CASE("a unit never carries more id bytes than its command line holds") {
     CHECK(plan.size() >= all / 4000);
   }
 }
+
+TEST_CASE("a first run predicts unknown files by their size: the biggest starts first") {
+  Timings t;  // no history at all
+  PlanEntry e;
+  e.entry = 0;
+  e.name = "py";
+  e.discovered = true;
+  // Twenty files of 1 KB and one of 40 KB, listed last.
+  for (int f = 0; f < 20; ++f) {
+    e.ids.push_back("tests/test_" + std::to_string(100 + f) + ".py");
+    e.id_weights.push_back(1000);
+  }
+  e.ids.push_back("tests/test_zbig.py");
+  e.id_weights.push_back(40000);
+  PlanOptions o;
+  o.shards = 2;
+  o.default_test_seconds = 1.0;
+  o.default_startup_seconds = 0.5;
+  std::vector<Unit> plan = make_plan({e}, t, o);
+  REQUIRE_FALSE(plan.empty());
+  // The big file is predicted larger than the rest, so it is in the first
+  // unit, alone or nearly so, instead of last in a unit of its own size.
+  const Unit& first = plan.front();
+  CHECK(std::find(first.tests.begin(), first.tests.end(), "tests/test_zbig.py") !=
+        first.tests.end());
+  double unit_of_big = first.predicted_seconds;
+  CHECK(unit_of_big > plan.back().predicted_seconds);
+  // Weights are relative to their mean: the total stays 21 unknown files'
+  // worth (mean weight 2857; 20 * 0.35 + 10 (capped) = 17 test-seconds).
+  double tests = 0;
+  for (const Unit& u : plan) tests += u.predicted_seconds - 0.5;
+  CHECK(tests == Approx(20 * 1000.0 / (60000.0 / 21) + 10.0).epsilon(0.01));
+
+  // Without weights, every unknown file is alike.
+  e.id_weights.clear();
+  std::vector<Unit> flat = make_plan({e}, t, o);
+  double flat_tests = 0;
+  for (const Unit& u : flat) flat_tests += u.predicted_seconds - 0.5;
+  CHECK(flat_tests == Approx(21.0));
+}
+
+TEST_CASE("a first run keeps units small: one unmeasured file may take most of the run") {
+  Timings t;  // no history: every file's time is a guess
+  PlanEntry e;
+  e.entry = 0;
+  e.name = "py";
+  e.discovered = true;
+  for (int f = 0; f < 60; ++f) e.ids.push_back("tests/test_" + std::to_string(100 + f) + ".py");
+  PlanOptions o;
+  o.default_test_seconds = 1.0;
+  o.default_startup_seconds = 0.5;
+  for (int shards : {2, 4}) {
+    INFO("shards = " << shards);
+    o.shards = shards;
+    std::vector<Unit> plan = make_plan({e}, t, o);
+    double share = 60.0 / shards;
+    // Guesses are heavy-tailed (a file may take 30 times its guess), so no
+    // unit is planned near a shard's share: the file that turns out heavy
+    // shares its unit with few others, and the queue balances the rest.
+    CHECK(plan.front().predicted_seconds <= 0.5 * share);
+    CHECK(plan.size() >= static_cast<std::size_t>(3 * shards));
+    CHECK(plan.size() <= 30u);  // but not one unit (and start-up) per file
+  }
+}

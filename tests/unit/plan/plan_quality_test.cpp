@@ -97,7 +97,8 @@ TEST_CASE("cheap start-up and a history off by 20 % buy a dynamic tail of small 
     Outcome o = plan_and_simulate(entries, t, shards);
     CHECK(o.sim.ratio() <= 1.05);
     CHECK(o.plan.size() > static_cast<std::size_t>(shards));  // a tail
-    CHECK(o.plan.size() <= static_cast<std::size_t>(4 * shards));
+    // Start-ups this cheap make even the most units per shard (8) free.
+    CHECK(o.plan.size() <= static_cast<std::size_t>(8 * shards + 1));
     // The tail is made of the smallest units: the last unit is well under
     // a shard's share, so the last shard to finish waits little.
     double share = sum(durations) / shards;
