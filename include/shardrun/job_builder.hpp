@@ -1,7 +1,8 @@
 #pragma once
 // Turns a Suite into the processes of one run: environments layered as
 // DESIGN §3 says, placeholders expanded, log and JUnit paths in the run
-// directory. Pure apart from creating each shard's {tmp} folder.
+// directory. Pure apart from creating each shard's {tmp} folder and writing
+// each unit's {tests_file}.
 
 #include <filesystem>
 #include <memory>
@@ -42,6 +43,8 @@ class JobBuilder final : public JobSource {
 
   std::filesystem::path unit_log(const Unit& unit) const;
   std::filesystem::path unit_junit(const Unit& unit) const;
+  /// {tests_file}: "<run_dir>/tests/003-api.txt", one test id per line.
+  std::filesystem::path unit_tests_file(const Unit& unit) const;
   std::filesystem::path shard_tmp(int shard) const;
   /// Stem of a unit's files: "003-api" (retries: "003-api.retry1").
   std::string unit_stem(const Unit& unit) const;
@@ -66,6 +69,8 @@ class JobBuilder final : public JobSource {
   std::vector<ProcessSpec> commands(const std::vector<CommandSpec>& list, int shard,
                                     const std::string& log_prefix) const;
   PlaceholderValues values_for(int shard, const EnvList& env) const;
+  /// Writes the unit's ids to unit_tests_file(); throws Error when it cannot.
+  std::filesystem::path write_tests_file(const Unit& unit) const;
   ProcessSpec make_spec(const CommandSpec& command, const EnvList& env,
                         const PlaceholderValues& values, const std::filesystem::path& cwd,
                         const std::filesystem::path& log) const;

@@ -19,11 +19,16 @@ struct PlaceholderValues {
   std::string tmp;
   std::string junit;
   const std::vector<std::string>* tests = nullptr;
+  /// {tests_file}: a file holding the unit's test ids, one per line, for
+  /// runners that read ids from a file (no command-line limit); empty: not
+  /// available here.
+  std::string tests_file;
   /// Looks NAME up for {env.NAME}; nullopt when unset (expands to "").
   std::function<std::optional<std::string>(std::string_view)> env;
 };
 
-/// Names a suite may use: shard, shards, tests, junit, run_dir, tmp, env.NAME.
+/// Names a suite may use: shard, shards, tests, tests_file, junit, run_dir,
+/// tmp, env.NAME.
 bool is_known_placeholder(std::string_view name);
 
 /// A placeholder found in a text: its name and byte offset of the '{'.

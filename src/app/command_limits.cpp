@@ -45,6 +45,8 @@ void fit_command_lines(const Suite& suite, std::vector<PlanEntry>& entries) {
   for (PlanEntry& p : entries) {
     if (!p.discovered || p.ids.empty()) continue;
     const CommandSpec& command = suite.tests.at(p.entry).command;
+    // Ids read from {tests_file} are not on the command line at all.
+    if (!command.mentions("tests")) continue;
     std::size_t fixed = 0;
     if (command.shell) {
       fixed = command.script.size();

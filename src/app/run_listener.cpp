@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 
 #include "shardrun/discovery.hpp"
 
@@ -35,6 +37,13 @@ bool crashed(const Completion& done, bool junit_expected, bool junit_ok) {
     return false;
   if (st.kind == ExitStatus::Kind::kSignaled || st.timed_out) return true;
   return junit_expected && !junit_ok && !st.success();
+}
+
+/// A command that could not start because its argument list (with the
+/// environment) is over the kernel's limit: E2BIG, "Argument list too long".
+bool too_long_to_start(const ExitStatus& st) {
+  return st.kind == ExitStatus::Kind::kSpawnFailed &&
+         st.error.find(std::strerror(E2BIG)) != std::string::npos;
 }
 
 }  // namespace
@@ -142,6 +151,28 @@ UnitVerdict RunListener::on_unit_end(int shard, const Unit& unit, const Completi
   auto tail = [&] {
     return fmt::format("{} — last lines of {}:\n{}", outcome_text, rec.log, log_tail(rec.log));
   };
+  if (too_long_to_start(st) && unit.tests.size() >= 2) {
+    // The planner keeps units under this machine's limits, but the limits
+    // can change under it (a bigger environment in a resource, another
+    // kernel): split the unit in halves and run those, same attempt. Its
+    // tests are not failures; they have not run yet.
+    UnitVerdict verdict;
+    auto halves = app::split_halves(unit.tests);
+    int half = 0;
+    for (std::vector<std::string>* ids : {&halves.first, &halves.second})
+      verdict.requeue.push_back(
+          derived_unit(unit, std::move(*ids), unit.attempt, app::half_label(unit.label, half++)));
+    if (origin) {  // the halves keep the unit's role (a retry, an isolation)
+      origins_[verdict.requeue[0].id] = *origin;
+      origins_[verdict.requeue[1].id] = *origin;
+    }
+    rec.note =
+        fmt::format("{}; its {} tests run again in two halves", outcome_text, unit.tests.size());
+    rec.result = "split";
+    status_.unit_finished(rec);
+    units_.push_back(std::move(rec));
+    return verdict;
+  }
   const int retries = retries_for(unit.entry);
   // Only a test's own failure earns a retry, not a stop by shardrun.
   const bool may_retry = unit.attempt < retries && !st.interrupted && done.stopped_because.empty();

@@ -44,8 +44,8 @@ struct Shape {
 };
 // Fewest units first: among equal scores the earlier shape wins.
 constexpr Shape kShapes[] = {
-    {1, 0.0, 0}, {1.5, 0.0, 0}, {1, 0.15, 1}, {2, 0.0, 0},    {1, 0.3, 3},
-    {2, 0.3, 2}, {1, 0.45, 4}, {3, 0.3, 2},   {4, 0.3, 4},
+    {1, 0.0, 0}, {1.5, 0.0, 0}, {1, 0.15, 1}, {2, 0.0, 0}, {1, 0.3, 3},
+    {2, 0.3, 2}, {1, 0.45, 4},  {3, 0.3, 2},  {4, 0.3, 4},
 };
 // Scores within this factor of the best count as equal.
 constexpr double kSlack = 1.01;
@@ -92,9 +92,10 @@ struct Work {
 // A whole group or a piece of one: what units are packed from.
 struct Item {
   std::vector<std::size_t> members;
-  double seconds = 0;  // tests + load
-  double known = 0;    // the part of `seconds` from history
-  double noisy = 0;    // sum of known seconds * noise
+  double seconds = 0;     // tests + load
+  double known = 0;       // the part of `seconds` from history
+  double noisy = 0;       // sum of known seconds * noise
+  std::size_t group = 0;  // index into Work::groups
 };
 
 // The part of a unit's prediction that rests on no history (tests and loads
@@ -115,10 +116,12 @@ struct Batch {
   std::vector<Guess> guesses;  // the parts of `predicted` that are guesses
 };
 
-// The key of an item's guess: the same group draws the same perturbation in
-// every candidate plan, so that candidates are compared on the same worlds.
-std::uint64_t guess_key(std::size_t source, std::size_t first_member) {
-  return (static_cast<std::uint64_t>(source) << 40) ^ first_member;
+// The key of a guess: a group draws the same perturbation in every candidate
+// plan, so that candidates are compared on the same worlds, and every piece
+// of a split group draws the group's (a file that is slow is slow in every
+// piece; splitting it must not look like spreading the risk).
+std::uint64_t guess_key(std::size_t source, std::size_t group) {
+  return (static_cast<std::uint64_t>(source) << 40) ^ group;
 }
 
 // How many units of about `capacity` seconds hold `seconds`: rounded up,
@@ -131,8 +134,10 @@ std::size_t bins_for(double seconds, double capacity) {
   return static_cast<std::size_t>(std::max(1.0, std::ceil(seconds / capacity - 0.1)));
 }
 
-Item piece_of(const Work& w, const Group& g, std::size_t first, std::size_t last) {
+Item piece_of(const Work& w, std::size_t group, std::size_t first, std::size_t last) {
+  const Group& g = w.groups[group];
   Item item;
+  item.group = group;
   item.seconds = g.load;
   item.known = g.load_known ? g.load : 0;
   for (std::size_t i = first; i < last; ++i) {
@@ -148,10 +153,11 @@ Item piece_of(const Work& w, const Group& g, std::size_t first, std::size_t last
 // contiguous pieces that fit: contiguous, so that tests sharing a class or a
 // module fixture stay together. Cuts fall where the running test time
 // passes each piece's share.
-void add_items(const Work& w, const Group& g, double capacity, std::vector<Item>& out) {
+void add_items(const Work& w, std::size_t group, double capacity, std::vector<Item>& out) {
+  const Group& g = w.groups[group];
   std::size_t pieces = std::min(g.members.size(), bins_for(g.total(), capacity));
   if (pieces <= 1) {
-    out.push_back(piece_of(w, g, 0, g.members.size()));
+    out.push_back(piece_of(w, group, 0, g.members.size()));
     return;
   }
   double share = g.tests / static_cast<double>(pieces);
@@ -163,10 +169,10 @@ void add_items(const Work& w, const Group& g, double capacity, std::vector<Item>
     while (last < g.members.size() - (pieces - p) &&
            (last == first || running + g.seconds[last] / 2 <= share * static_cast<double>(p)))
       running += g.seconds[last++];
-    out.push_back(piece_of(w, g, first, last));
+    out.push_back(piece_of(w, group, first, last));
     first = last;
   }
-  out.push_back(piece_of(w, g, first, g.members.size()));
+  out.push_back(piece_of(w, group, first, g.members.size()));
 }
 
 // The seconds of member `id` of a group (its position found by search:
@@ -195,7 +201,7 @@ void fit_bytes(const Work& w, Batch batch, std::vector<Batch>& out) {
     part.known = part.predicted * known_share;
     if (known_share < 1)
       part.guesses.push_back(Guess{part.predicted * (1 - known_share),
-                                   guess_key(w.source, part.members.front())});
+                                   guess_key(w.source, w.group_of_id[part.members.front()])});
     out.push_back(std::move(part));
     part = Batch{w.source, {}, w.startup, batch.noise, 0, 0, {}};
     used = 0;
@@ -237,7 +243,7 @@ void pack(const Work& w, std::vector<Item> items, double capacity, std::vector<B
     b.known += item.known;
     b.noise += item.noisy;  // a weighted sum; divided below
     if (item.seconds > item.known)
-      b.guesses.push_back(Guess{item.seconds - item.known, guess_key(w.source, item.members[0])});
+      b.guesses.push_back(Guess{item.seconds - item.known, guess_key(w.source, item.group)});
     b.groups += 1;
     b.members.insert(b.members.end(), item.members.begin(), item.members.end());
     lightest.emplace(b.predicted, i);
@@ -275,7 +281,7 @@ std::vector<Batch> build(const std::vector<Work>& work, const std::vector<Batch>
   std::vector<Batch> plan = whole;
   for (const Work& w : work) {
     std::vector<Item> items;
-    for (const Group& g : w.groups) add_items(w, g, main_capacity, items);
+    for (std::size_t g = 0; g < w.groups.size(); ++g) add_items(w, g, main_capacity, items);
     std::vector<Item> tail;
     // An entry that fits in one main unit stays whole: splitting it would
     // only add start-ups. Otherwise its smallest items, up to the tail's

@@ -3,6 +3,9 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
 #include <system_error>
 
 #include "shardrun/error.hpp"
@@ -157,6 +160,25 @@ fs::path JobBuilder::unit_junit(const Unit& unit) const {
   return context_.run_dir / "junit" / (unit_stem(unit) + ".xml");
 }
 
+fs::path JobBuilder::unit_tests_file(const Unit& unit) const {
+  return context_.run_dir / "tests" / (unit_stem(unit) + ".txt");
+}
+
+fs::path JobBuilder::write_tests_file(const Unit& unit) const {
+  fs::path path = unit_tests_file(unit);
+  std::error_code ec;
+  fs::create_directories(path.parent_path(), ec);
+  std::string text;
+  for (const std::string& id : unit.tests) text.append(id).append("\n");
+  std::FILE* f = std::fopen(path.c_str(), "wb");
+  bool ok = f != nullptr && std::fwrite(text.data(), 1, text.size(), f) == text.size();
+  if (f != nullptr && std::fclose(f) != 0) ok = false;
+  if (!ok)
+    throw Error(fmt::format("cannot write the test ids of unit {} to {}: {}", unit.label,
+                            path.string(), std::strerror(errno)));
+  return path;
+}
+
 std::vector<ProcessSpec> JobBuilder::shard_setup(int shard) {
   // Made by the first resource already when there is one; a failure shows
   // in the commands that use {tmp}.
@@ -179,6 +201,7 @@ ProcessSpec JobBuilder::unit(int shard, const Unit& unit) {
   layer_env(env, entry.env, values);
   // values.env reads `env` itself, so it already sees the entry's layer.
   values.tests = &unit.tests;
+  if (entry.command.mentions("tests_file")) values.tests_file = write_tests_file(unit).string();
   ProcessSpec spec = make_spec(entry.command, env, values, entry.cwd, unit_log(unit));
   spec.timeout = entry.timeout;
   return spec;

@@ -31,7 +31,7 @@ std::size_t terminal_width(std::FILE* out) {
 
 const char* result_color(const std::string& result) {
   if (result == "passed") return kGreen;
-  if (result == "not-run" || result == "interrupted") return kYellow;
+  if (result == "not-run" || result == "interrupted" || result == "split") return kYellow;
   return kRed;
 }
 }  // namespace
@@ -81,10 +81,14 @@ void StatusPrinter::unit_started(const UnitRecord&) {
 void StatusPrinter::unit_finished(const UnitRecord& unit) {
   if (running_ > 0 && unit.shard >= 0) --running_;
   ++done_;
-  bool failed = unit.result != "passed";
+  // A unit split because its command line was too long runs again as two:
+  // neither passed nor failed.
+  const bool split = unit.result == "split";
+  bool failed = unit.result != "passed" && !split;
   if (failed && unit.result != "not-run") ++failed_;
   std::string verdict = unit.result == "passed"    ? "PASS"
                         : unit.result == "not-run" ? "SKIP"
+                        : split                    ? "SPLIT"
                                                    : "FAIL";
   std::string where = unit.shard >= 0 ? fmt::format("shard {}, {}", unit.shard,
                                                     format_seconds(unit.end - unit.start))
@@ -95,10 +99,10 @@ void StatusPrinter::unit_finished(const UnitRecord& unit) {
   std::string line =
       fmt::format("[{}/{}] {} {} ({}{})", done_, total_, paint(verdict, result_color(unit.result)),
                   unit.label, where, counts);
-  if (failed && !unit.note.empty()) line += ": " + unit.note;
+  if ((failed || split) && !unit.note.empty()) line += ": " + unit.note;
   // In smart mode passing units only move the live line; in dumb mode every
   // unit gets its line.
-  if (!options_.smart || failed) print_line(line);
+  if (!options_.smart || failed || split) print_line(line);
   if (failed && unit.shard >= 0 && options_.tail_lines > 0) {
     std::string tail = read_tail(unit.log, options_.tail_lines, options_.tail_bytes);
     print_line(paint(fmt::format("FAILED: {} (log {})", unit.label, unit.log), kBold));

@@ -130,6 +130,13 @@ void append_value(std::string& out, std::string_view name, const PlaceholderValu
     out += std::to_string(values.shards);
   } else if (name == "tests") {
     append_tests(out, values, quote_tests);
+  } else if (name == "tests_file") {
+    if (values.tests_file.empty()) {
+      throw Error(
+          "'{tests_file}' is not available here: only the command of an entry with 'discover' "
+          "or 'files' receives test ids");
+    }
+    out += values.tests_file;
   } else if (name == "junit") {
     if (values.junit.empty()) {
       throw Error(
@@ -155,7 +162,8 @@ namespace suite_detail {
 
 std::string unknown_placeholder_message(std::string_view name) {
   return "unknown placeholder '{" + std::string(name) +
-         "}' (known: {shard}, {shards}, {tests}, {junit}, {run_dir}, {tmp}, {env.NAME})";
+         "}' (known: {shard}, {shards}, {tests}, {tests_file}, {junit}, {run_dir}, {tmp}, "
+         "{env.NAME})";
 }
 
 std::string unterminated_placeholder_message(std::string_view text) {
@@ -166,8 +174,8 @@ std::string unterminated_placeholder_message(std::string_view text) {
 }  // namespace suite_detail
 
 bool is_known_placeholder(std::string_view name) {
-  static constexpr std::array<std::string_view, 6> kFixed = {"shard", "shards",  "tests",
-                                                             "junit", "run_dir", "tmp"};
+  static constexpr std::array<std::string_view, 7> kFixed = {
+      "shard", "shards", "tests", "tests_file", "junit", "run_dir", "tmp"};
   for (std::string_view known : kFixed) {
     if (name == known) return true;
   }

@@ -62,6 +62,7 @@ enum PlaceholderBit : unsigned {
   kRunDir = 1u << 4,
   kTmp = 1u << 5,
   kEnvVar = 1u << 6,
+  kTestsFile = 1u << 7,
 };
 /// Before and after all shards: global setup/teardown, discover.
 inline constexpr unsigned kGlobalPlaceholders = kShards | kRunDir | kEnvVar;
@@ -69,7 +70,7 @@ inline constexpr unsigned kGlobalPlaceholders = kShards | kRunDir | kEnvVar;
 inline constexpr unsigned kShardPlaceholders = kGlobalPlaceholders | kShard | kTmp;
 /// A unit's env.
 inline constexpr unsigned kUnitPlaceholders = kShardPlaceholders | kJunit;
-inline constexpr unsigned kAllPlaceholders = kUnitPlaceholders | kTests;
+inline constexpr unsigned kAllPlaceholders = kUnitPlaceholders | kTests | kTestsFile;
 
 /// Which placeholders a text field may use, and how to name it in messages.
 struct FieldRule {

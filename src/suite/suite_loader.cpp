@@ -201,12 +201,14 @@ class SuiteReader {
     const bool has_ids = discover != nullptr || files != nullptr;
     if (command->value.IsNull()) w_.fail_value(*command, "a string or a list of words");
     const FieldRule command_rule{
-        has_ids ? sd::kAllPlaceholders : sd::kAllPlaceholders & ~sd::kTests, "a test's 'command'",
-        !has_ids};
+        has_ids ? sd::kAllPlaceholders : sd::kAllPlaceholders & ~(sd::kTests | sd::kTestsFile),
+        "a test's 'command'", !has_ids};
     entry.command = w_.command(command->value, "'command'", command_rule);
-    if (has_ids && !entry.command.mentions("tests")) {
-      w_.fail(command->value, std::string("'command' must contain '{tests}' when the entry has '") +
-                                  (discover ? "discover" : "files") + "' (the test ids go there)");
+    if (has_ids && !entry.command.mentions("tests") && !entry.command.mentions("tests_file")) {
+      w_.fail(
+          command->value,
+          std::string("'command' must contain '{tests}' or '{tests_file}' when the entry has '") +
+              (discover ? "discover" : "files") + "' (the test ids go there)");
     }
 
     for (const Field& field : fields) {

@@ -65,9 +65,9 @@ struct Known {
   std::string_view name;
   PlaceholderBit bit;
 };
-constexpr Known kKnown[] = {{"shard", kShard},    {"shards", kShards},  {"tests", kTests},
-                            {"junit", kJunit},    {"run_dir", kRunDir}, {"tmp", kTmp},
-                            {"env.NAME", kEnvVar}};
+constexpr Known kKnown[] = {
+    {"shard", kShard}, {"shards", kShards},  {"tests", kTests}, {"tests_file", kTestsFile},
+    {"junit", kJunit}, {"run_dir", kRunDir}, {"tmp", kTmp},     {"env.NAME", kEnvVar}};
 
 unsigned bit_of(std::string_view name) {
   if (name.starts_with("env.")) return kEnvVar;
@@ -229,10 +229,10 @@ void Walker::check_placeholders(const YAML::Node& node, std::string_view text,
     }
     if (!is_known_placeholder(ref.name)) fail_at(at, unknown_placeholder_message(ref.name));
     if ((rule.allowed & bit_of(ref.name)) != 0) continue;
-    if (ref.name == "tests" && rule.tests_need_discover) {
-      fail_at(
-          at,
-          "'{tests}' needs a 'discover' command or 'files' (the test ids come from one of them)");
+    if ((ref.name == "tests" || ref.name == "tests_file") && rule.tests_need_discover) {
+      fail_at(at, "'{" + ref.name +
+                      "}' needs a 'discover' command or 'files' (the test ids come from one of "
+                      "them)");
     }
     const std::string allowed = allowed_list(rule.allowed);
     fail_at(at, "placeholder '{" + ref.name + "}' cannot be used in " + std::string(rule.where) +

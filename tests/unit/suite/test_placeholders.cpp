@@ -118,8 +118,15 @@ TEST_CASE("double braces are literal braces; shell and JSON text is untouched", 
 TEST_CASE("unknown or unavailable placeholders throw at expansion", "[placeholders]") {
   PlaceholderValues values = sample_values(nullptr);
   CHECK_THROWS_WITH(expand_placeholders("x {foo}", values, false),
-                    "unknown placeholder '{foo}' (known: {shard}, {shards}, {tests}, {junit}, "
-                    "{run_dir}, {tmp}, {env.NAME})");
+                    "unknown placeholder '{foo}' (known: {shard}, {shards}, {tests}, "
+                    "{tests_file}, {junit}, {run_dir}, {tmp}, {env.NAME})");
+  CHECK_THROWS_WITH(expand_placeholders("x {tests_file}", values, false),
+                    Catch::Contains("'{tests_file}' is not available here"));
+  values.tests_file = "/run/tests/000-a.txt";
+  CHECK(expand_placeholders("run @{tests_file}", values, true) == "run @/run/tests/000-a.txt");
+  CHECK(expand_argv({"run", "{tests_file}"}, values) ==
+        std::vector<std::string>{"run", "/run/tests/000-a.txt"});
+  values.tests_file.clear();
   CHECK_THROWS_AS(expand_placeholders("x {tests}", values, true), Error);
   CHECK_THROWS_AS(expand_argv({"run", "{tests}"}, values), Error);
   values.junit.clear();

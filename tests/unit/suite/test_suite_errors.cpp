@@ -202,7 +202,7 @@ TEST_CASE("resources", "[suite][errors]") {
         "s.yaml:4:14: error: 'resources' must be a list of resources, not 'port'");
   CHECK(error_of(head + "    - {type: postgres, url: 'http://x/{shrad}'}\n") ==
         "s.yaml:5:39: error: unknown placeholder '{shrad}' (known: {shard}, {shards}, {tests}, "
-        "{junit}, {run_dir}, {tmp}, {env.NAME})");
+        "{tests_file}, {junit}, {run_dir}, {tmp}, {env.NAME})");
 }
 
 TEST_CASE("cwd must be an existing folder", "[suite][errors]") {
@@ -222,7 +222,7 @@ TEST_CASE("cwd must be an existing folder", "[suite][errors]") {
 
 TEST_CASE("unknown placeholders point at the placeholder", "[suite][errors][placeholders]") {
   const std::string known =
-      " (known: {shard}, {shards}, {tests}, {junit}, {run_dir}, {tmp}, {env.NAME})";
+      " (known: {shard}, {shards}, {tests}, {tests_file}, {junit}, {run_dir}, {tmp}, {env.NAME})";
   // Plain scalar: the column of the '{'.
   CHECK(error_of(with_entry("    env:\n      OUT: x-{foo}-y\n")) ==
         "s.yaml:6:14: error: unknown placeholder '{foo}'" + known);
@@ -268,6 +268,14 @@ TEST_CASE("placeholders only where they have a value", "[suite][errors][placehol
 }
 
 TEST_CASE("{tests} and discover go together", "[suite][errors][placeholders]") {
+  // {tests_file} stands for {tests}, with the same rule.
+  CHECK_NOTHROW(
+      parse_suite("version: 1\ntests:\n  - name: a\n    command: run @{tests_file}\n"
+                  "    discover: list\n",
+                  "s.yaml"));
+  CHECK(error_of("version: 1\ntests:\n  - name: a\n    command: pytest @{tests_file}\n") ==
+        "s.yaml:4:22: error: '{tests_file}' needs a 'discover' command or 'files' (the test ids "
+        "come from one of them)");
   CHECK(error_of("version: 1\ntests:\n  - name: a\n    command: pytest {tests}\n") ==
         "s.yaml:4:21: error: '{tests}' needs a 'discover' command or 'files' (the test ids come "
         "from one of them)");
@@ -276,11 +284,13 @@ TEST_CASE("{tests} and discover go together", "[suite][errors][placeholders]") {
         "from one of them)");
   CHECK(error_of("version: 1\ntests:\n  - name: a\n    command: pytest\n"
                  "    discover: pytest --collect-only -q\n") ==
-        "s.yaml:4:14: error: 'command' must contain '{tests}' when the entry has 'discover' (the "
+        "s.yaml:4:14: error: 'command' must contain '{tests}' or '{tests_file}' when the entry has "
+        "'discover' (the "
         "test ids go there)");
   CHECK(error_of("version: 1\ntests:\n  - name: a\n    command: run {{tests}}\n"
                  "    discover: list\n") ==
-        "s.yaml:4:14: error: 'command' must contain '{tests}' when the entry has 'discover' (the "
+        "s.yaml:4:14: error: 'command' must contain '{tests}' or '{tests_file}' when the entry has "
+        "'discover' (the "
         "test ids go there)");
 }
 
