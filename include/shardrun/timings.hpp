@@ -4,7 +4,7 @@
 // plan's predictions were off; per group (a test file) its load cost, paid
 // by every unit that holds any of its tests; per test id its duration.
 // Each value is smoothed with a sample count. Stored as JSON
-// (nlohmann-json only here), written atomically.
+// (nlohmann-json), written atomically (atomic_file.hpp).
 
 #include <filesystem>
 #include <map>

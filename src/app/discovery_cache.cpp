@@ -9,7 +9,9 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "shardrun/atomic_file.hpp"
 #include "shardrun/discovery.hpp"
+#include "shardrun/error.hpp"
 
 namespace shardrun::app {
 
@@ -106,19 +108,13 @@ void write_cache(const fs::path& file, const Manifest& m, const std::vector<std:
   for (const FileStamp& f : m.files) files.push_back({f.path, f.size, f.mtime_ns, f.content});
   std::error_code ec;
   fs::create_directories(file.parent_path(), ec);
-  fs::path tmp = file;
-  tmp += fmt::format(".tmp.{}", ::getpid());
-  {
-    std::ofstream out(tmp, std::ios::trunc);
-    out << json{{"key", m.key}, {"files", std::move(files)}, {"ids", ids}}.dump(
-        0, ' ', false, json::error_handler_t::replace);
-    if (!out.flush()) {
-      fs::remove(tmp, ec);
-      return;  // the cache is an optimisation: never fail the run for it
-    }
+  try {
+    write_file_atomically(file,
+                          json{{"key", m.key}, {"files", std::move(files)}, {"ids", ids}}.dump(
+                              0, ' ', false, json::error_handler_t::replace));
+  } catch (const Error&) {
+    // the cache is an optimisation: never fail the run for it
   }
-  fs::rename(tmp, file, ec);
-  if (ec) fs::remove(tmp, ec);
 }
 
 }  // namespace

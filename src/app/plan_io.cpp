@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "app_internal.hpp"
+#include "shardrun/atomic_file.hpp"
 #include "shardrun/error.hpp"
 #include "shardrun/status.hpp"
 
@@ -25,16 +26,7 @@ void write_plan_file(const std::filesystem::path& path, const Suite& suite,
                     {"tests", u.tests},
                     {"predicted_seconds", u.predicted_seconds}});
   j["units"] = std::move(list);
-  std::filesystem::path tmp = path;
-  tmp += ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::trunc);
-    out << j.dump(2, ' ', false, json::error_handler_t::replace) << '\n';
-    if (!out.flush()) throw Error(fmt::format("cannot write plan file {}", tmp.string()));
-  }
-  std::error_code ec;
-  std::filesystem::rename(tmp, path, ec);
-  if (ec) throw Error(fmt::format("cannot write plan file {}: {}", path.string(), ec.message()));
+  write_file_atomically(path, j.dump(2, ' ', false, json::error_handler_t::replace) + "\n");
 }
 
 std::vector<Unit> read_plan_file(const std::filesystem::path& path, const Suite& suite) {

@@ -47,6 +47,8 @@ constexpr Shape kShapes[] = {
     {1, 0.0, 0}, {1.5, 0.0, 0}, {1, 0.15, 1}, {2, 0.0, 0}, {1, 0.3, 3},
     {2, 0.3, 2}, {1, 0.45, 4},  {3, 0.3, 2},  {4, 0.3, 4},
 };
+// Groups are cut as if a shape had at most this many main units a shard.
+constexpr double kMaxCutsPerShard = 2;
 // Scores within this factor of the best count as equal.
 constexpr double kSlack = 1.01;
 // How far a prediction may be off, as the amplitude of a uniform factor
@@ -76,6 +78,11 @@ struct Group {
   double tests = 0;  // sum of `seconds`
   double total() const { return load + tests; }
 };
+
+// Nothing of the group is known from history.
+bool guessed(const Group& g) {
+  return !g.load_known && std::none_of(g.known.begin(), g.known.end(), [](bool k) { return k; });
+}
 
 // A discovered entry with its predictions.
 struct Work {
@@ -276,12 +283,20 @@ bool runs_before(const Batch& a, const Batch& b) {
 std::vector<Batch> build(const std::vector<Work>& work, const std::vector<Batch>& whole,
                          double span, const Shape& shape) {
   double main_capacity = span * (1 - shape.tail_share) / shape.per_shard;
+  // Groups are cut against at most two main units a shard: the shapes with
+  // more units a shard pack whole groups finer, they do not cut files into
+  // more pieces (each piece loads the file again).
+  double cut_capacity = span * (1 - shape.tail_share) / std::min(shape.per_shard, kMaxCutsPerShard);
   double tail_capacity =
       shape.tail_per_shard > 0 ? span * shape.tail_share / shape.tail_per_shard : 0;
   std::vector<Batch> plan = whole;
   for (const Work& w : work) {
     std::vector<Item> items;
-    for (std::size_t g = 0; g < w.groups.size(); ++g) add_items(w, g, main_capacity, items);
+    // A group known only by guesses is cut only when it is larger than a
+    // shard's share: a guess says all files are alike, and cutting one costs
+    // its load again in every piece; small units come from packing instead.
+    for (std::size_t g = 0; g < w.groups.size(); ++g)
+      add_items(w, g, guessed(w.groups[g]) ? std::max(cut_capacity, span) : cut_capacity, items);
     std::vector<Item> tail;
     // An entry that fits in one main unit stays whole: splitting it would
     // only add start-ups. Otherwise its smallest items, up to the tail's

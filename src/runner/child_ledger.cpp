@@ -8,6 +8,9 @@
 
 #include <fmt/format.h>
 
+#include "shardrun/atomic_file.hpp"
+#include "shardrun/error.hpp"
+
 namespace shardrun::runner_detail {
 
 namespace fs = std::filesystem;
@@ -95,14 +98,11 @@ ChildLedger::ChildLedger(const fs::path& run_dir, const std::string& run_id) {
   if (ec) return;
   // Written beside and renamed into place: a cleaner never reads half an
   // owner (it would skip the run rather than guess).
-  fs::path tmp = dir / "owner.tmp";
-  {
-    std::ofstream out(tmp, std::ios::trunc);
-    out << current_owner(run_id).to_text();
-    if (!out.flush()) return;
+  try {
+    write_file_atomically(dir / "owner", current_owner(run_id).to_text());
+  } catch (const Error&) {
+    return;
   }
-  fs::rename(tmp, dir / "owner", ec);
-  if (ec) return;
   dir_ = std::move(dir);
 }
 

@@ -7,6 +7,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "shardrun/atomic_file.hpp"
 #include "shardrun/error.hpp"
 #include "shardrun/status.hpp"
 
@@ -90,17 +91,7 @@ void write_run_json(const std::filesystem::path& path, const RunSummary& summary
 
   // Invalid UTF-8 (from a command line, say) must not make dump() throw.
   std::string text = j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace);
-  std::filesystem::path tmp = path;
-  tmp += ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    out << text << '\n';
-    out.flush();
-    if (!out) throw Error(fmt::format("cannot write {}: {}", tmp.string(), std::strerror(errno)));
-  }
-  std::error_code ec;
-  std::filesystem::rename(tmp, path, ec);
-  if (ec) throw Error(fmt::format("cannot write {}: {}", path.string(), ec.message()));
+  write_file_atomically(path, text + "\n");
 }
 
 }  // namespace shardrun

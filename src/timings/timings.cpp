@@ -12,6 +12,7 @@
 #include <sstream>
 #include <system_error>
 
+#include "shardrun/atomic_file.hpp"
 #include "shardrun/error.hpp"
 
 namespace shardrun {
@@ -113,43 +114,6 @@ std::optional<double> median_of(const std::map<std::string, TimingSample>& sampl
   return (lower + upper) / 2;
 }
 
-std::string errno_text(int error) {
-  return std::error_code(error, std::generic_category()).message();
-}
-
-// Closes a descriptor on every path out of save().
-class FileDescriptor {
- public:
-  explicit FileDescriptor(int fd) : fd_(fd) {}
-  FileDescriptor(const FileDescriptor&) = delete;
-  FileDescriptor& operator=(const FileDescriptor&) = delete;
-  ~FileDescriptor() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  int get() const { return fd_; }
-  /// Closes now and reports close()'s error (0 when fine).
-  int close() {
-    int fd = fd_;
-    fd_ = -1;
-    return ::close(fd) == 0 ? 0 : errno;
-  }
-
- private:
-  int fd_;
-};
-
-void write_all(int fd, const std::string& text, const fs::path& shown) {
-  std::size_t done = 0;
-  while (done < text.size()) {
-    ssize_t n = ::write(fd, text.data() + done, text.size() - done);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      throw Error("cannot write " + shown.string() + ": " + errno_text(errno));
-    }
-    done += static_cast<std::size_t>(n);
-  }
-}
-
 }  // namespace
 
 Timings Timings::load(const fs::path& path, std::string* warning) {
@@ -226,25 +190,7 @@ void Timings::save(const fs::path& path) const {
     fs::create_directories(dir, ec);
     if (ec) throw Error("cannot create directory " + dir.string() + ": " + ec.message());
   }
-  // Beside the target so rename() stays within one file system and is atomic;
-  // the pid keeps two concurrent runs from writing the same temporary file.
-  fs::path tmp = path;
-  tmp += ".tmp." + std::to_string(::getpid());
-  FileDescriptor fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
-  if (fd.get() < 0) throw Error("cannot create " + tmp.string() + ": " + errno_text(errno));
-  try {
-    write_all(fd.get(), text, tmp);
-    // Without fsync a crash soon after rename() can leave an empty file.
-    if (::fsync(fd.get()) != 0)
-      throw Error("cannot sync " + tmp.string() + ": " + errno_text(errno));
-    if (int error = fd.close(); error != 0)
-      throw Error("cannot close " + tmp.string() + ": " + errno_text(error));
-    if (::rename(tmp.c_str(), path.c_str()) != 0)
-      throw Error("cannot replace " + path.string() + ": " + errno_text(errno));
-  } catch (...) {
-    ::unlink(tmp.c_str());
-    throw;
-  }
+  write_file_atomically(path, text);
 }
 
 void Timings::record_test(const std::string& entry, const std::string& test, double seconds) {
