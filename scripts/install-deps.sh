@@ -5,7 +5,7 @@ set -euo pipefail
 
 packages=(
   # build
-  build-essential cmake pkg-config clang clang-format
+  build-essential cmake pkg-config clang clang-format git
   libboost-dev libboost-filesystem-dev
   libyaml-cpp-dev libfyaml-dev libpugixml-dev libfmt-dev catch2 libcli11-dev
   nlohmann-json3-dev libpq-dev
@@ -13,6 +13,9 @@ packages=(
   libxml2-utils procps util-linux python3 python3-pytest python3-pytest-xdist
   python3-psycopg2 python3-selenium python3-junitparser
   postgresql chromium chromium-driver parallel
+  # packaging (scripts/test-package.sh): cpack's dpkg-shlibdeps needs dpkg-dev
+  # and file; the man page is checked with man and groff
+  dpkg-dev file man-db groff-base
 )
 
 missing=()

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Installs what is missing, builds, and runs every test: the Catch2 unit
 # tests and the integration tests (pytest driving build/shardrun), then the
-# same again on an AddressSanitizer + UndefinedBehaviorSanitizer build, then
-# the threaded parts on a ThreadSanitizer build (scripts/test-tsan.sh).
+# packaging of the release build (scripts/test-package.sh: cmake --install,
+# cpack -G DEB, the unpacked package run), then the same tests again on an
+# AddressSanitizer + UndefinedBehaviorSanitizer build, then the threaded parts
+# on a ThreadSanitizer build (scripts/test-tsan.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -23,6 +25,8 @@ run_suite() {  # run_suite BUILD_DIR LABEL
 echo "== build"
 scripts/build.sh build
 run_suite build release
+echo "== package (release)"
+scripts/test-package.sh build
 
 echo "== build (ASan+UBSan)"
 scripts/build.sh build-asan -DSHARDRUN_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug

@@ -4,6 +4,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "shardrun/build_info.hpp"
 #include "shardrun/error.hpp"
 #include "shardrun/suite.hpp"
 
@@ -25,6 +26,11 @@ const char* kDescription =
     "  SHARDRUN_PORT_RANGE  ports handed out, e.g. 30000-30999 (default 20000-32000)\n"
     "  PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE  the PostgreSQL server, unless the\n"
     "                       resource has a url:";
+
+// `shardrun --version`: the version and the commit built from.
+std::string version_text() {
+  return fmt::format("shardrun {} (git {})", SHARDRUN_VERSION, SHARDRUN_GIT_COMMIT);
+}
 
 Millis duration_option(const std::string& text, const char* flag) {
   std::optional<Millis> d = parse_duration(text);
@@ -91,7 +97,7 @@ CommandLine parse_command_line(int argc, const char* const* argv) {
   CommandLine result;
   Options& o = result.options;
   CLI::App app(kDescription, "shardrun");
-  app.set_version_flag("--version", fmt::format("shardrun {}", SHARDRUN_VERSION));
+  app.set_version_flag("--version", version_text());
   app.require_subcommand(0, 1);
   app.fallthrough(false);
 
@@ -183,7 +189,7 @@ CommandLine parse_command_line(int argc, const char* const* argv) {
     result.print_and_exit = app.help("", CLI::AppFormatMode::All);
     return result;
   } catch (const CLI::CallForVersion&) {
-    result.print_and_exit = fmt::format("shardrun {}\n", SHARDRUN_VERSION);
+    result.print_and_exit = version_text() + "\n";
     return result;
   } catch (const CLI::ParseError& e) {
     throw UsageError(fmt::format("{} (see shardrun --help)", e.what()));

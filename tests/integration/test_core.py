@@ -198,7 +198,10 @@ def test_help_and_version():
     for words in ("--workers", "--junit", "merge", "Exit status"):
         assert words in out.stdout
     out = subprocess.run([str(BIN), "--version"], capture_output=True, text=True)
-    assert out.returncode == 0 and re.match(r"shardrun \d+\.\d+\.\d+", out.stdout)
+    # the version and the commit built from (scripts/test-package.sh checks
+    # that the commit is the checkout's HEAD)
+    assert out.returncode == 0, out
+    assert re.fullmatch(r"shardrun \d+\.\d+\.\d+ \(git ([0-9a-f]{7,}|unknown)\)\n", out.stdout), out
 
 
 def test_merge_command_combines_reports(tmp_path):

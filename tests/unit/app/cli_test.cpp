@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "shardrun/build_info.hpp"
 #include "shardrun/error.hpp"
 
 using namespace shardrun;
@@ -127,7 +128,13 @@ TEST_CASE("cli: --help and --version ask to print and exit") {
 
   CommandLine version = parse({"--version"});
   REQUIRE(version.print_and_exit.has_value());
-  CHECK(*version.print_and_exit == std::string("shardrun ") + SHARDRUN_VERSION + "\n");
+  CHECK(*version.print_and_exit ==
+        std::string("shardrun ") + SHARDRUN_VERSION + " (git " + SHARDRUN_GIT_COMMIT + ")\n");
+  // the commit CMake found: a short hash, or "unknown" outside a git checkout
+  std::string commit = SHARDRUN_GIT_COMMIT;
+  CHECK(
+      (commit == "unknown" ||
+       (commit.size() >= 7 && commit.find_first_not_of("0123456789abcdef") == std::string::npos)));
 }
 
 TEST_CASE("cli: unknown flags, extra arguments and a missing suite are usage errors") {
