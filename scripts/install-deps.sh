@@ -14,8 +14,9 @@ packages=(
   python3-psycopg2 python3-selenium python3-junitparser
   postgresql chromium chromium-driver parallel
   # packaging (scripts/test-package.sh): cpack's dpkg-shlibdeps needs dpkg-dev
-  # and file; the man page is checked with man and groff
-  dpkg-dev file man-db groff-base
+  # and file; the man page is checked with man and groff, the completions
+  # with bash and a real zsh
+  dpkg-dev file man-db groff-base zsh
 )
 
 missing=()
