@@ -17,6 +17,8 @@ struct Options {
 
   // run
   std::filesystem::path suite;
+  std::vector<std::string> entries;    ///< run/plan: only these entries (by name); empty: all
+  bool list = false;                   ///< print the entries and their test ids, run nothing
   std::optional<std::string> workers;  ///< "auto" or a positive number, as given
   std::filesystem::path junit = "shardrun-junit.xml";
   std::optional<std::filesystem::path> runs_dir;  ///< default: .shardrun/runs beside the suite

@@ -20,8 +20,8 @@
 #include <utility>
 #include <vector>
 
-#include "shardrun/scheduler.hpp"  // Unit
 #include "shardrun/timings.hpp"
+#include "shardrun/unit.hpp"
 
 namespace shardrun {
 

@@ -15,22 +15,9 @@
 #include <vector>
 
 #include "shardrun/command_runner.hpp"
+#include "shardrun/unit.hpp"
 
 namespace shardrun {
-
-/// One run of one command in one shard (DESIGN §2).
-struct Unit {
-  std::size_t id = 0;              ///< unique within the run; names its log and JUnit files
-  std::size_t entry = 0;           ///< index into Suite::tests
-  std::vector<std::string> tests;  ///< test ids; empty for an entry without discover
-  double predicted_seconds = 0;
-  std::string label;       ///< for people: "api", "api#3"
-  int attempt = 0;         ///< 0 for the first run, n for the n-th retry
-  std::size_t groups = 0;  ///< how many groups (test files) its tests span
-  /// The prediction leans on guesses (defaults, medians) more than on this
-  /// entry's history; its error says little about the cost model.
-  bool estimated = true;
-};
 
 /// How setting up one resource of a shard went (DESIGN §5).
 struct ResourceStart {
@@ -96,14 +83,6 @@ struct SchedulerOptions {
   /// How many interrupt requests (SIGINT/SIGTERM) arrived so far; polled.
   std::function<int()> interrupts = [] { return 0; };
   Millis poll_interval{100};
-};
-
-/// Per-shard figures for the summary.
-struct ShardReport {
-  bool prepared = false;  ///< resources and setup succeeded
-  bool problem = false;   ///< setup, teardown or a resource failed
-  int units = 0;
-  double busy_seconds = 0;  ///< time spent running units
 };
 
 struct SchedulerResult {

@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "shardrun/process.hpp"
-#include "shardrun/scheduler.hpp"
+#include "shardrun/unit.hpp"
 
 namespace shardrun {
 

@@ -35,7 +35,8 @@ _shardrun_files() {
 _shardrun() {
   local run_opts="-j --workers --junit --runs-dir --kill-grace --max-failures
     --keep-resources --keep-runs --tail-lines --retries --fail-on-flaky --output-limit
-    --timings --dry-run --shard-index --shard-count --plan-out --plan-in -h --help --version"
+    --timings --dry-run --list --shard-index --shard-count --plan-out --plan-in -h --help
+    --version"
   local plan_opts="-j --workers --timings --json --runs-dir -h --help"
   local merge_opts="-o --output -h --help"
   # options followed by a value: that word is neither a command nor a suite

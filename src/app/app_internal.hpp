@@ -37,6 +37,14 @@ std::vector<std::string> list_files(const Entry& entry);
 /// unit whose command cannot start.
 void fit_command_lines(const Suite& suite, std::vector<PlanEntry>& entries);
 
+/// `shardrun SUITE ENTRY...`: keeps only the named entries of the suite,
+/// in the suite's order. Throws UsageError (exit 2) naming an entry the
+/// suite does not have, with the names it has.
+void select_entries(Suite& suite, const std::vector<std::string>& names);
+
+/// `--list`: each entry, and the test ids of those that have them.
+std::string format_list(const Suite& suite, const std::vector<PlanEntry>& entries);
+
 /// --plan-out / --plan-in: the units of a run as JSON.
 void write_plan_file(const std::filesystem::path& path, const Suite& suite,
                      const std::vector<Unit>& units);

@@ -103,6 +103,9 @@ CommandLine parse_command_line(int argc, const char* const* argv) {
 
   std::string kill_grace = "10s";
   app.add_option("suite", o.suite, "The suite file (YAML, see README)")->type_name("SUITE");
+  app.add_option("entries", o.entries,
+                 "Run only these entries of the suite (their names; default: all)")
+      ->type_name("ENTRY...");
   app.add_option("-j,--workers", o.workers,
                  "Number of shards (worker slots), or \"auto\" for the CPU count; overrides the "
                  "suite's `workers` (default: CPU count)")
@@ -151,6 +154,9 @@ CommandLine parse_command_line(int argc, const char* const* argv) {
                  "Timing history file (default: .shardrun/timings.json beside the suite)")
       ->type_name("PATH");
   app.add_flag("--dry-run", o.dry_run, "Discover and plan, print the plan, run nothing");
+  app.add_flag("--list", o.list,
+               "Print the suite's entries and, for entries with `discover` or `files`, their "
+               "test ids (one per line), then exit without running anything");
   app.add_option("--shard-index", o.shard_index,
                  "This CI machine's part, 0-based (default: from CI_NODE_INDEX, CIRCLE_NODE_INDEX, "
                  "BUILDKITE_PARALLEL_JOB)")
@@ -166,6 +172,8 @@ CommandLine parse_command_line(int argc, const char* const* argv) {
   CLI::App* plan = app.add_subcommand(
       "plan", "Discover and plan without running: units, predicted shards and makespan");
   plan->add_option("suite", o.suite, "The suite file")->required()->type_name("SUITE");
+  plan->add_option("entries", o.entries, "Plan only these entries (their names)")
+      ->type_name("ENTRY...");
   plan->add_option("-j,--workers", o.workers, "Number of shards, or \"auto\"")->type_name("N|auto");
   plan->add_option("--timings", o.timings, "Timing history file")->type_name("PATH");
   plan->add_flag("--json", o.json, "Print the plan as JSON");
@@ -204,6 +212,9 @@ CommandLine parse_command_line(int argc, const char* const* argv) {
     throw UsageError("no suite file given (usage: shardrun [OPTIONS] SUITE.yaml)");
   o.kill_grace = duration_option(kill_grace, "--kill-grace");
   if (o.junit.empty()) throw UsageError("--junit: the report path is empty");
+  if (o.list && o.plan_in) throw UsageError("--list and --plan-in do not go together");
+  if (!o.entries.empty() && o.plan_in)
+    throw UsageError("entry names and --plan-in do not go together (the plan file says what runs)");
   if (o.shard_index.has_value() != o.shard_count.has_value())
     throw UsageError("--shard-index and --shard-count go together");
   if (o.shard_count &&

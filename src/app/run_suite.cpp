@@ -73,6 +73,7 @@ std::optional<std::string> getenv_string(const char* name) {
 int run_suite(const Options& options, const InterruptSource& interrupts) {
   const std::string shown_file = options.suite.string();
   Suite suite = load_suite(options.suite);
+  if (!options.entries.empty()) app::select_entries(suite, options.entries);
   int cpus = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   int workers = resolve_workers(options.workers, suite.workers, suite.workers_auto, cpus);
   bool plan_only = options.command == Options::Command::kPlan || options.dry_run;
@@ -124,10 +125,14 @@ int run_suite(const Options& options, const InterruptSource& interrupts) {
       entries = app::discover_entries(suite, discovery_jobs, *runner, interrupts, shown_file,
                                       cache_dir, own);
     } catch (const app::DiscoveryInterrupted& e) {
-      if (plan_only) throw;
+      if (plan_only || options.list) throw;
       // Still a report: every entry's units as not run (nothing was set up).
       entries = e.entries();
       discovery_interrupted = true;
+    }
+    if (options.list) {
+      std::fputs(app::format_list(suite, entries).c_str(), stdout);
+      return 0;
     }
     // Split across CI nodes, every node runs `workers` shards: plan for all
     // of them, or each node would get only a fraction of a unit per shard.

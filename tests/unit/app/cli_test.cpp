@@ -140,7 +140,6 @@ TEST_CASE("cli: --help and --version ask to print and exit") {
 TEST_CASE("cli: unknown flags, extra arguments and a missing suite are usage errors") {
   CHECK(usage_error({"--frobnicate", "s.yaml"}).find("--help") != std::string::npos);
   usage_error({"-x", "s.yaml"});
-  usage_error({"a.yaml", "b.yaml"});
   std::string none = usage_error({});
   CHECK(none.find("no suite file") != std::string::npos);
   usage_error({"-j", "4"});
@@ -184,4 +183,22 @@ TEST_CASE("cli: an empty --junit path is a usage error") {
   // Accepted today; run_suite's fs::absolute("") then throws a
   // filesystem_error, so the run exits 3 ("infrastructure") instead of 2.
   usage_error({"--junit", "", "s.yaml"});
+}
+
+TEST_CASE("cli: entry names after the suite, and --list") {
+  CommandLine cl = parse({"suite.yaml", "api", "ui"});
+  CHECK(cl.options.suite == "suite.yaml");
+  CHECK(cl.options.entries == std::vector<std::string>{"api", "ui"});
+  CHECK_FALSE(cl.options.list);
+  CHECK(parse({"suite.yaml"}).options.entries.empty());
+  cl = parse({"--list", "suite.yaml", "api"});
+  CHECK(cl.options.list);
+  CHECK(cl.options.entries == std::vector<std::string>{"api"});
+  cl = parse({"plan", "suite.yaml", "api"});
+  CHECK(cl.options.command == Options::Command::kPlan);
+  CHECK(cl.options.entries == std::vector<std::string>{"api"});
+  CHECK(usage_error({"--list", "--plan-in", "p.json", "suite.yaml"}).find("--list") !=
+        std::string::npos);
+  CHECK(usage_error({"--plan-in", "p.json", "suite.yaml", "api"}).find("--plan-in") !=
+        std::string::npos);
 }
