@@ -19,6 +19,7 @@ struct Options {
   std::filesystem::path suite;
   std::vector<std::string> entries;    ///< run/plan: only these entries (by name); empty: all
   bool list = false;                   ///< print the entries and their test ids, run nothing
+  bool last_failed = false;            ///< run only what failed in the last run of the runs dir
   std::optional<std::string> workers;  ///< "auto" or a positive number, as given
   std::filesystem::path junit = "shardrun-junit.xml";
   std::optional<std::filesystem::path> runs_dir;  ///< default: .shardrun/runs beside the suite

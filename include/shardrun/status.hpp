@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "shardrun/process.hpp"
@@ -35,6 +36,9 @@ struct UnitRecord {
   std::string result;
   int testcases = 0;
   int failures = 0;  ///< failed + errored testcases
+  /// Classname and name of each failed or errored testcase it wrote to the
+  /// report (not those held for a retry): what --last-failed runs again.
+  std::vector<std::pair<std::string, std::string>> failed_cases;
   int skipped = 0;
   int retried = 0;   ///< failed tests of this unit that were queued to run again
   std::string note;  ///< why, for anything but passed

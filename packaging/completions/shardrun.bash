@@ -35,7 +35,7 @@ _shardrun_files() {
 _shardrun() {
   local run_opts="-j --workers --junit --runs-dir --kill-grace --max-failures
     --keep-resources --keep-runs --tail-lines --retries --fail-on-flaky --output-limit
-    --timings --dry-run --list --shard-index --shard-count --plan-out --plan-in -h --help
+    --timings --dry-run --list --last-failed --shard-index --shard-count --plan-out --plan-in -h --help
     --version"
   local plan_opts="-j --workers --timings --json --runs-dir -h --help"
   local merge_opts="-o --output -h --help"

@@ -154,6 +154,9 @@ CommandLine parse_command_line(int argc, const char* const* argv) {
                  "Timing history file (default: .shardrun/timings.json beside the suite)")
       ->type_name("PATH");
   app.add_flag("--dry-run", o.dry_run, "Discover and plan, print the plan, run nothing");
+  app.add_flag("--last-failed", o.last_failed,
+               "Run only the tests (or, for entries without test ids, the entries) that failed "
+               "or errored in the last run recorded in the runs folder; everything when none did");
   app.add_flag("--list", o.list,
                "Print the suite's entries and, for entries with `discover` or `files`, their "
                "test ids (one per line), then exit without running anything");
@@ -213,6 +216,8 @@ CommandLine parse_command_line(int argc, const char* const* argv) {
   o.kill_grace = duration_option(kill_grace, "--kill-grace");
   if (o.junit.empty()) throw UsageError("--junit: the report path is empty");
   if (o.list && o.plan_in) throw UsageError("--list and --plan-in do not go together");
+  if (o.last_failed && o.plan_in)
+    throw UsageError("--last-failed and --plan-in do not go together");
   if (!o.entries.empty() && o.plan_in)
     throw UsageError("entry names and --plan-in do not go together (the plan file says what runs)");
   if (o.shard_index.has_value() != o.shard_count.has_value())

@@ -120,7 +120,10 @@ int RunListener::count_added(UnitRecord& rec, const junit::AddResult& added) con
   int failures = 0;
   for (const junit::CaseSummary& c : added.cases) {
     count_case(rec, c.outcome);
-    if (failing(c.outcome)) ++failures;
+    if (failing(c.outcome)) {
+      ++failures;
+      rec.failed_cases.emplace_back(c.classname, c.name);
+    }
   }
   return failures;
 }
@@ -128,7 +131,10 @@ int RunListener::count_added(UnitRecord& rec, const junit::AddResult& added) con
 void RunListener::write_cases(UnitRecord& rec, const Unit& unit,
                               const std::vector<junit::SyntheticCase>& cases) {
   report_.add_synthetic_suite(jobs_.suite().name, label_for(rec.shard, unit), cases);
-  for (const junit::SyntheticCase& c : cases) count_case(rec, c.outcome);
+  for (const junit::SyntheticCase& c : cases) {
+    count_case(rec, c.outcome);
+    if (failing(c.outcome)) rec.failed_cases.emplace_back(c.classname, c.name);
+  }
 }
 
 UnitVerdict RunListener::on_unit_end(int shard, const Unit& unit, const Completion& done) {

@@ -90,6 +90,9 @@ int run_suite(const Options& options, const InterruptSource& interrupts) {
   fs::path runs_dir =
       options.runs_dir ? fs::absolute(*options.runs_dir) : suite.dir / ".shardrun" / "runs";
   make_dirs(runs_dir);
+  // Before this run's folder exists and before pruning: the last run's.
+  std::optional<app::LastFailed> last_failed;
+  if (options.last_failed) last_failed = app::read_last_failed(runs_dir);
   // Before pruning, which would delete the records of a killed run's children.
   std::string cleaned = clean_leftovers(runs_dir, context.run_id).message();
   if (!cleaned.empty()) fmt::print(stderr, "shardrun: {}\n", cleaned);
@@ -129,6 +132,25 @@ int run_suite(const Options& options, const InterruptSource& interrupts) {
       // Still a report: every entry's units as not run (nothing was set up).
       entries = e.entries();
       discovery_interrupted = true;
+    }
+    if (options.last_failed) {
+      if (!last_failed) {
+        fmt::print(stderr, "shardrun: --last-failed: no earlier run in {}; running everything\n",
+                   runs_dir.string());
+      } else {
+        std::vector<PlanEntry> kept = entries;
+        std::size_t left = app::keep_last_failed(suite, kept, *last_failed);
+        if (kept.empty()) {
+          fmt::print(stderr,
+                     "shardrun: --last-failed: nothing failed in run {}; running everything\n",
+                     last_failed->run_id);
+        } else {
+          fmt::print(stderr,
+                     "shardrun: --last-failed: {} test ids or entries that failed in run {}\n",
+                     left, last_failed->run_id);
+          entries = std::move(kept);
+        }
+      }
     }
     if (options.list) {
       std::fputs(app::format_list(suite, entries).c_str(), stdout);

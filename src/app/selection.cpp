@@ -1,12 +1,87 @@
-// Choosing what runs: `shardrun SUITE ENTRY...` and `--list`.
+// Choosing what runs: `shardrun SUITE ENTRY...`, `--last-failed` and `--list`.
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <regex>
 
 #include "app_internal.hpp"
+#include "shardrun/discovery.hpp"
 #include "shardrun/error.hpp"
 
 namespace shardrun::app {
+
+namespace fs = std::filesystem;
+
+std::optional<LastFailed> read_last_failed(const fs::path& runs_dir) {
+  // Run ids start with a sortable time stamp ("20261202-184500-123"); the
+  // newest one with a readable run.json is the last run.
+  static const std::regex run_id(R"(\d{8}-\d{6}-\d+)");
+  std::vector<std::pair<std::string, fs::path>> runs;
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(runs_dir, ec)) {
+    std::string name = e.path().filename().string();
+    if (std::regex_match(name, run_id) && fs::exists(e.path() / "run.json", ec))
+      runs.emplace_back(name.substr(0, 15), e.path());
+  }
+  std::sort(runs.begin(), runs.end(), [&](const auto& a, const auto& b) {
+    if (a.first != b.first) return a.first > b.first;
+    return fs::last_write_time(a.second / "run.json", ec) >
+           fs::last_write_time(b.second / "run.json", ec);
+  });
+  for (const auto& [stamp, dir] : runs) {
+    try {
+      std::ifstream in(dir / "run.json");
+      nlohmann::json j = nlohmann::json::parse(in);
+      LastFailed last;
+      last.run_id = dir.filename().string();
+      for (const nlohmann::json& u : j.at("units")) {
+        std::vector<junit::CaseSummary>& cases = last.by_entry[u.at("entry").get<std::string>()];
+        if (!u.contains("failed_cases")) continue;
+        for (const nlohmann::json& c : u.at("failed_cases")) {
+          junit::CaseSummary s;
+          s.classname = c.at("classname").get<std::string>();
+          s.name = c.at("name").get<std::string>();
+          s.outcome = junit::Outcome::kFailed;
+          cases.push_back(std::move(s));
+        }
+      }
+      return last;
+    } catch (const std::exception&) {
+      continue;  // a run killed while writing it, or another tool's: the one before
+    }
+  }
+  return std::nullopt;
+}
+
+std::size_t keep_last_failed(const Suite& suite, std::vector<PlanEntry>& entries,
+                             const LastFailed& last) {
+  std::size_t left = 0;
+  std::erase_if(entries, [&](PlanEntry& p) {
+    auto it = last.by_entry.find(suite.tests.at(p.entry).name);
+    if (it == last.by_entry.end() || it->second.empty()) return true;
+    if (!p.discovered) {
+      ++left;
+      return false;
+    }
+    std::vector<bool> keep(p.ids.size(), false);
+    for (long owner : id_of_cases(p.ids, it->second))
+      if (owner >= 0) keep[static_cast<std::size_t>(owner)] = true;
+    std::vector<std::string> ids;
+    std::vector<double> weights;
+    for (std::size_t i = 0; i < p.ids.size(); ++i) {
+      if (!keep[i]) continue;
+      ids.push_back(std::move(p.ids[i]));
+      if (p.id_weights.size() == keep.size()) weights.push_back(p.id_weights[i]);
+    }
+    p.ids = std::move(ids);
+    p.id_weights = std::move(weights);
+    left += p.ids.size();
+    return p.ids.empty();
+  });
+  return left;
+}
 
 void select_entries(Suite& suite, const std::vector<std::string>& names) {
   for (const std::string& name : names) {

@@ -82,7 +82,13 @@ void write_run_json(const std::filesystem::path& path, const RunSummary& summary
     // What the plan predicted and what it took: the cost model's report card.
     ju["predicted_seconds"] = u.predicted;
     ju["actual_seconds"] = u.shard >= 0 ? std::max(0.0, u.end - u.start) : 0.0;
-    ju["role"] = u.role;        // "planned", "retry" or "isolation"
+    ju["role"] = u.role;  // "planned", "retry" or "isolation"
+    if (!u.failed_cases.empty()) {
+      nlohmann::json failed = nlohmann::json::array();
+      for (const auto& [classname, name] : u.failed_cases)
+        failed.push_back({{"classname", classname}, {"name", name}});
+      ju["failed_cases"] = std::move(failed);
+    }
     ju["retried"] = u.retried;  // its failed tests queued to run again
     if (u.shard >= 0) ju["status"] = status_json(u.status);
     units.push_back(std::move(ju));

@@ -82,3 +82,59 @@ def test_plan_of_named_entries(tmp_path):
     units = json.loads(p.stdout)["units"]
     assert {u["entry"] for u in units} == {"files"}
     assert sorted(t for u in units for t in u["tests"]) == ["tests/test_a.py", "tests/test_b.py"]
+
+
+RUNNER = """import sys, pathlib
+junit, ids = sys.argv[1], sys.argv[2:]
+fail = set(pathlib.Path("fail.txt").read_text().split())
+with open(pathlib.Path(__import__("os").environ["SHARDRUN_RUN_DIR"]) / "ran.txt", "a") as f:
+    f.write(" ".join(ids) + "\\n")
+cases = "".join(
+    f'<testcase name="{i}">' + ('<failure message="told to fail"/>' if i in fail else "")
+    + "</testcase>" for i in ids)
+pathlib.Path(junit).write_text(f"<testsuite>{cases}</testsuite>")
+sys.exit(1 if fail & set(ids) else 0)
+"""
+
+
+def test_last_failed_runs_only_what_failed_then_everything_again(shardrun, tmp_path):
+    (tmp_path / "ids.txt").write_text("t1\nt2\nt3\nt4\n")
+    (tmp_path / "run.py").write_text(RUNNER)
+    (tmp_path / "fail.txt").write_text("t2 t4\n")
+    (tmp_path / "tests").mkdir()
+    (tmp_path / "tests" / "test_a.py").write_text("")
+    suite = tmp_path / "suite.yaml"
+    suite.write_text(
+        "version: 1\n"
+        "name: lf\n"
+        "tests:\n"
+        "  - name: ids\n"
+        "    discover: cat ids.txt\n"
+        "    command: /usr/bin/python3 run.py {junit} {tests}\n"
+        "  - name: files\n"
+        "    files: ['tests/test_*.py']\n"
+        "    command: echo {tests} >> \"$SHARDRUN_RUN_DIR/ran.txt\"\n"
+        "  - name: plain\n"
+        "    command: echo plain >> \"$SHARDRUN_RUN_DIR/ran.txt\"; test -f plain-ok\n")
+    first = shardrun("--workers", "2", suite)
+    assert first.code == 1, first
+    assert ran(first) == ["plain", "t1", "t2", "t3", "t4", "tests/test_a.py"]
+    first_run = first.run_dir().name
+
+    again = shardrun("--workers", "2", "--last-failed", suite)
+    assert again.code == 1, again
+    assert ran(again) == ["plain", "t2", "t4"]  # not t1, t3, nor the files entry
+    assert f"failed in run {first_run}" in again.err, again
+    assert totals(again.xml())["tests"] == 3
+
+    (tmp_path / "fail.txt").write_text("")
+    (tmp_path / "plain-ok").write_text("")
+    fixed = shardrun("--workers", "2", "--last-failed", suite)
+    assert fixed.code == 0, fixed
+    assert ran(fixed) == ["plain", "t2", "t4"]
+
+    # nothing failed last time: everything runs, as with pytest's --lf
+    everything = shardrun("--workers", "2", "--last-failed", suite)
+    assert everything.code == 0, everything
+    assert "nothing failed in run" in everything.err, everything
+    assert ran(everything) == ["plain", "t1", "t2", "t3", "t4", "tests/test_a.py"]
