@@ -6,6 +6,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <set>
 #include <stdexcept>
 #include <string>
@@ -36,6 +37,12 @@ class TempDir {
     for (const auto& entry : std::filesystem::directory_iterator(path_))
       names.insert(entry.path().filename());
     return names;
+  }
+
+  /// The bytes of a file in the folder ("" when it cannot be read).
+  std::string read(const std::string& name) const {
+    std::ifstream in(path_ / name, std::ios::binary);
+    return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
   }
 
   /// Writes `bytes` to a file in the folder and returns its path.

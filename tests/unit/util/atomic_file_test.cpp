@@ -6,8 +6,6 @@
 
 #include <algorithm>
 #include <catch2/catch.hpp>
-#include <fstream>
-#include <sstream>
 
 #include "../temp_dir.hpp"
 #include "shardrun/atomic_file.hpp"
@@ -18,31 +16,16 @@ using namespace shardrun;
 using shardrun::testing::TempDir;
 namespace fs = std::filesystem;
 
-namespace {
-std::string read(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-std::vector<std::string> names_in(const fs::path& dir) {
-  std::vector<std::string> names;
-  for (const auto& e : fs::directory_iterator(dir)) names.push_back(e.path().filename().string());
-  std::sort(names.begin(), names.end());
-  return names;
-}
-}  // namespace
-
 TEST_CASE("write_file_atomically creates and replaces, leaving no temporary file") {
   TempDir dir;
   fs::path file = dir.path() / "state.json";
   write_file_atomically(file, "first\n");
-  CHECK(read(file) == "first\n");
+  CHECK(dir.read("state.json") == "first\n");
   write_file_atomically(file, std::string(100000, 'x'));
-  CHECK(read(file) == std::string(100000, 'x'));
+  CHECK(dir.read("state.json") == std::string(100000, 'x'));
   write_file_atomically(file, "");
-  CHECK(read(file).empty());
-  CHECK(names_in(dir.path()) == std::vector<std::string>{"state.json"});
+  CHECK(dir.read("state.json").empty());
+  CHECK(dir.entries() == std::set<std::string>{"state.json"});
 }
 
 TEST_CASE("write_file_atomically fails with the file's name and leaves the old content") {
@@ -57,7 +40,7 @@ TEST_CASE("write_file_atomically fails with the file's name and leaves the old c
   CHECK_THROWS_WITH(write_file_atomically(dir.path() / "taken", "x"),
                     Catch::Contains("cannot replace") && Catch::Contains("taken"));
   CHECK(fs::is_directory(dir.path() / "taken" / "inside"));
-  CHECK(names_in(dir.path()) == std::vector<std::string>{"taken"});
+  CHECK(dir.entries() == std::set<std::string>{"taken"});
 }
 
 TEST_CASE("UniqueFd closes once, moves, releases and reports close errors") {
