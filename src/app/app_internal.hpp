@@ -40,6 +40,10 @@ std::vector<std::string> list_files(const Entry& entry);
 /// unit whose command cannot start.
 void fit_command_lines(const Suite& suite, std::vector<PlanEntry>& entries);
 
+/// Whether a folder name is a run id ("20261125-181655-14662": a sortable
+/// time stamp, then the pid): the runs folder may hold other files.
+bool is_run_id(const std::string& name);
+
 /// `shardrun SUITE ENTRY...`: keeps only the named entries of the suite,
 /// in the suite's order. Throws UsageError (exit 2) naming an entry the
 /// suite does not have, with the names it has.

@@ -163,15 +163,8 @@ UnitVerdict RunListener::on_unit_end(int shard, const Unit& unit, const Completi
     // kernel): split the unit in halves and run those, same attempt. Its
     // tests are not failures; they have not run yet.
     UnitVerdict verdict;
-    auto halves = app::split_halves(unit.tests);
-    int half = 0;
-    for (std::vector<std::string>* ids : {&halves.first, &halves.second})
-      verdict.requeue.push_back(
-          derived_unit(unit, std::move(*ids), unit.attempt, app::half_label(unit.label, half++)));
-    if (origin) {  // the halves keep the unit's role (a retry, an isolation)
-      origins_[verdict.requeue[0].id] = *origin;
-      origins_[verdict.requeue[1].id] = *origin;
-    }
+    // The halves keep the unit's role (a retry, an isolation).
+    requeue_halves(unit, unit.tests, origin, verdict);
     rec.note =
         fmt::format("{}; its {} tests run again in two halves", outcome_text, unit.tests.size());
     rec.result = "split";
@@ -238,14 +231,7 @@ UnitVerdict RunListener::on_unit_end(int shard, const Unit& unit, const Completi
     const Origin root = origin && origin->role == "isolation"
                             ? *origin
                             : Origin{"isolation", unit.label, outcome_text};
-    auto halves = app::split_halves(missing);
-    int half = 0;
-    for (std::vector<std::string>* ids : {&halves.first, &halves.second}) {
-      Unit u =
-          derived_unit(unit, std::move(*ids), unit.attempt, app::half_label(unit.label, half++));
-      origins_[u.id] = root;
-      verdict.requeue.push_back(std::move(u));
-    }
+    requeue_halves(unit, missing, root, verdict);
     rec.note = fmt::format(
         "{}; its {} tests without a result run again in halves to find the "
         "one that caused it",

@@ -109,6 +109,11 @@ class RunListener final : public SchedulerListener {
   std::vector<std::string> held_keys(const Unit& unit) const;
   Unit derived_unit(const Unit& from, std::vector<std::string> tests, int attempt,
                     std::string label);
+  /// `ids` of `from` as two units of the same attempt ("label.a", "label.b"),
+  /// queued in `verdict`, each with `origin` when there is one (crash
+  /// isolation; a unit that could not start).
+  void requeue_halves(const Unit& from, const std::vector<std::string>& ids,
+                      const std::optional<Origin>& origin, UnitVerdict& verdict);
   void count_case(UnitRecord& rec, junit::Outcome outcome) const;
   /// Counts written testcases into `rec`; returns how many failed or errored.
   int count_added(UnitRecord& rec, const junit::AddResult& added) const;

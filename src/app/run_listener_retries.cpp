@@ -144,6 +144,18 @@ Unit RunListener::derived_unit(const Unit& from, std::vector<std::string> tests,
   return u;
 }
 
+void RunListener::requeue_halves(const Unit& from, const std::vector<std::string>& ids,
+                                 const std::optional<Origin>& origin, UnitVerdict& verdict) {
+  auto halves = app::split_halves(ids);
+  int half = 0;
+  for (std::vector<std::string>* part : {&halves.first, &halves.second}) {
+    Unit u =
+        derived_unit(from, std::move(*part), from.attempt, app::half_label(from.label, half++));
+    if (origin) origins_[u.id] = *origin;
+    verdict.requeue.push_back(std::move(u));
+  }
+}
+
 void RunListener::finish() {
   if (recorder_) recorder_->finish();
   // Every requeued unit either ran or was reported not run, which settles

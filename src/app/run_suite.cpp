@@ -6,7 +6,6 @@
 #include <csignal>
 #include <cstdlib>
 #include <ctime>
-#include <regex>
 #include <thread>
 
 #include "app_internal.hpp"
@@ -39,9 +38,8 @@ void prune_runs(const fs::path& runs_dir, int keep) {
   std::vector<fs::path> runs;
   // Only what looks like a run directory ("20261125-181655-14662"): the
   // folder may be shared with other files.
-  static const std::regex run_id(R"(\d{8}-\d{6}-\d+)");
   for (const auto& e : fs::directory_iterator(runs_dir, ec))
-    if (e.is_directory(ec) && std::regex_match(e.path().filename().string(), run_id))
+    if (e.is_directory(ec) && app::is_run_id(e.path().filename().string()))
       runs.push_back(e.path());
   // Run ids start with a sortable time stamp; within one second the
   // folder's age decides (the pid part says nothing about order).

@@ -14,15 +14,19 @@ namespace shardrun::app {
 
 namespace fs = std::filesystem;
 
+bool is_run_id(const std::string& name) {
+  static const std::regex run_id(R"(\d{8}-\d{6}-\d+)");
+  return std::regex_match(name, run_id);
+}
+
 std::optional<LastFailed> read_last_failed(const fs::path& runs_dir) {
   // Run ids start with a sortable time stamp ("20261202-184500-123"); the
   // newest one with a readable run.json is the last run.
-  static const std::regex run_id(R"(\d{8}-\d{6}-\d+)");
   std::vector<std::pair<std::string, fs::path>> runs;
   std::error_code ec;
   for (const auto& e : fs::directory_iterator(runs_dir, ec)) {
     std::string name = e.path().filename().string();
-    if (std::regex_match(name, run_id) && fs::exists(e.path() / "run.json", ec))
+    if (is_run_id(name) && fs::exists(e.path() / "run.json", ec))
       runs.emplace_back(name.substr(0, 15), e.path());
   }
   std::sort(runs.begin(), runs.end(), [&](const auto& a, const auto& b) {

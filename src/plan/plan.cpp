@@ -20,21 +20,26 @@ namespace {
 // exactly one unit per shard nothing is left for the dynamic queue to
 // balance, and one mispredicted unit decides the run. So:
 //  1. Predict each test (history, else the entry's median, else the
-//     default), each group's load and each entry's start-up; a shard's share
+//     default; an unknown test file weighted by its size), each group's
+//     load and each entry's start-up; a shard's share
 //     is the total over the shard count, or the longest group if that is
 //     longer.
 //  2. Build a candidate plan per Shape: "m main units per shard, then a tail
 //     of small units made of each entry's smallest groups". A group larger
-//     than a main unit is cut into as few contiguous pieces as fit (each
-//     piece pays the group's load); the groups and pieces are then packed
+//     than a main unit (of at most kMaxCutsPerShard a shard; a group known
+//     only by guesses: larger than a shard's share) is cut into as few
+//     contiguous pieces as fit (each piece pays the group's load); the
+//     groups and pieces are then packed
 //     into units of nearly equal predicted time (longest first, into the
 //     lightest unit).
 //  3. Score each candidate by simulating the dynamic queue on the predicted
-//     times and on deterministic perturbations of them, as large as the
-//     entry's measured prediction error (a guess where none was measured),
-//     and keep the first shape within kSlack of the best score. Where
-//     predictions have been wrong, a tail of small late units wins; where
-//     they have been right, fewer units do.
+//     times and on deterministic perturbations of them: known times per
+//     unit, as much as the entry's measured prediction error (a guess where
+//     none was measured); guessed times per group, heavy-tailed
+//     (guess_noise). Keep the first shape within kSlack of the best score.
+//     Where predictions have been wrong, a tail of small late units wins;
+//     where they have been right, fewer units do; on a first run, several
+//     small units a shard.
 //  4. Order units longest predicted first (LPT) and number them.
 
 struct Shape {
@@ -52,11 +57,12 @@ constexpr double kMaxCutsPerShard = 2;
 // Scores within this factor of the best count as equal.
 constexpr double kSlack = 1.01;
 // How far a prediction may be off, as the amplitude of a uniform factor
-// 1 +- a (its mean error is a / 2). A time that was never measured may be off
-// by a lot; a measured one by twice the entry's measured mean error, or, where
-// no run has measured it yet, by kUnmeasuredNoise: on real suites test times
-// do not simply add up (caches warmed by earlier tests), so that guess is
-// not small.
+// 1 +- a (its mean error is a / 2). A start-up or whole-entry time never
+// measured may be off by kUnknownNoise (guessed test times and loads are
+// drawn by guess_noise instead); a measured one by twice the entry's
+// measured mean error, or, where no run has measured it yet, by
+// kUnmeasuredNoise: on real suites test times do not simply add up (caches
+// warmed by earlier tests), so that guess is not small.
 constexpr double kUnknownNoise = 0.6;
 constexpr double kUnmeasuredNoise = 0.3;
 constexpr double kMinNoise = 0.05;
