@@ -4,7 +4,9 @@
 #include <unistd.h>
 
 #include <fstream>
+#include <set>
 #include <sstream>
+#include <string_view>
 
 #include <fmt/format.h>
 
@@ -90,39 +92,67 @@ fs::path ledger_dir(const fs::path& run_dir) {
   return run_dir / "children";
 }
 
+std::vector<pid_t> recorded_groups(const fs::path& ledger_dir) {
+  std::string text = read_small_file(ledger_dir / "groups");
+  std::set<pid_t> live;
+  std::size_t start = 0;
+  for (std::size_t end; (end = text.find('\n', start)) != std::string::npos; start = end + 1) {
+    std::string_view line(text.data() + start, end - start);
+    if (line.size() < 2 || line.size() > 10 || (line[0] != '+' && line[0] != '-')) continue;
+    if (line.find_first_not_of("0123456789", 1) != std::string_view::npos) continue;
+    pid_t pgid = static_cast<pid_t>(std::stol(std::string(line.substr(1))));
+    if (pgid <= 1) continue;  // never init, never "every process" (-1) or "my group" (0)
+    if (line[0] == '+') {
+      live.insert(pgid);
+    } else {
+      live.erase(pgid);
+    }
+  }
+  return {live.begin(), live.end()};
+}
+
 ChildLedger::ChildLedger(const fs::path& run_dir, const std::string& run_id) {
   if (run_dir.empty() || !is_word(run_id)) return;
   fs::path dir = ledger_dir(run_dir);
   std::error_code ec;
   fs::create_directories(dir, ec);
   if (ec) return;
-  // Written beside and renamed into place: a cleaner never reads half an
-  // owner (it would skip the run rather than guess).
+  // The groups file first: a cleaner that finds an owner always finds it.
+  // The owner is written beside and renamed into place, so a cleaner never
+  // reads half an owner (it would skip the run rather than guess).
+  UniqueFd fd(::open((dir / "groups").c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644));
+  if (fd.get() == -1) return;
   try {
     write_file_atomically(dir / "owner", current_owner(run_id).to_text());
   } catch (const Error&) {
     return;
   }
   dir_ = std::move(dir);
+  fd_ = std::move(fd);
 }
 
 ChildLedger::~ChildLedger() {
   if (!enabled()) return;
+  fd_.reset();
   std::error_code ec;
   fs::remove_all(dir_, ec);
 }
 
 void ChildLedger::add(pid_t pgid) {
-  if (!enabled()) return;
-  std::string path = (dir_ / std::to_string(pgid)).string();
-  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
-  if (fd != -1) ::close(fd);
+  append('+', pgid);
 }
 
 void ChildLedger::remove(pid_t pgid) {
+  append('-', pgid);
+}
+
+// One write of a few bytes to an O_APPEND file: a reader sees the whole line
+// or none of it (a half-written one has no newline and is skipped).
+void ChildLedger::append(char sign, pid_t pgid) {
   if (!enabled()) return;
-  std::string path = (dir_ / std::to_string(pgid)).string();
-  ::unlink(path.c_str());
+  char line[16];
+  auto result = fmt::format_to_n(line, sizeof line, "{}{}\n", sign, pgid);
+  [[maybe_unused]] ssize_t written = ::write(fd_.get(), line, result.size);
 }
 
 }  // namespace shardrun::runner_detail

@@ -7,7 +7,13 @@
 // Layout, in the run directory:
 //   children/owner     "pid START_TICKS BOOT_ID RUN_ID": the shardrun process
 //                      that owns the children (written once, atomically)
-//   children/<pgid>    an empty file per live child's process group
+//   children/groups    append-only, one line per event: "+PGID" when a
+//                      child's process group starts, "-PGID" once it has
+//                      been swept. One write(2) each, not a file per group:
+//                      creating and unlinking a file per unit was most of
+//                      the cost of a short unit on ext4 (scripts/bench/
+//                      overhead.sh; ext4's inode allocator rescans recently
+//                      deleted inodes).
 //   children/cleaned   written by the run that cleaned up after a dead owner
 // A run that ends normally removes the folder. Only the runner module reads
 // or writes it (child_ledger.cpp and leftovers.cpp).
@@ -17,6 +23,9 @@
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <vector>
+
+#include "shardrun/unique_fd.hpp"
 
 namespace shardrun::runner_detail {
 
@@ -46,12 +55,16 @@ std::optional<unsigned long long> process_start_ticks(pid_t pid);
 /// The folder of the ledger inside a run directory.
 std::filesystem::path ledger_dir(const std::filesystem::path& run_dir);
 
+/// The process groups a ledger folder records as live: every "+PGID" line
+/// without a later "-PGID". A line cut short (no newline) is ignored.
+std::vector<pid_t> recorded_groups(const std::filesystem::path& ledger_dir);
+
 /// The writing side, used by the runner's io thread. Failures to write are
 /// not fatal: the ledger only helps a later run, and a run must not fail for
 /// it; a ledger that could not be created records nothing.
 class ChildLedger {
  public:
-  /// Creates `<run_dir>/children/` and its owner file; an empty run_dir
+  /// Creates `<run_dir>/children/`, its owner file and the groups file; an empty run_dir
   /// gives a ledger that records nothing.
   ChildLedger(const std::filesystem::path& run_dir, const std::string& run_id);
   /// Removes the folder: every child has been reaped by then.
@@ -64,10 +77,13 @@ class ChildLedger {
   /// The group has been swept (killpg SIGKILL after its leader ended).
   void remove(pid_t pgid);
 
-  bool enabled() const { return !dir_.empty(); }
+  bool enabled() const { return fd_.get() != -1; }
 
  private:
+  void append(char sign, pid_t pgid);
+
   std::filesystem::path dir_;
+  UniqueFd fd_;  // children/groups, O_APPEND
 };
 
 }  // namespace shardrun::runner_detail

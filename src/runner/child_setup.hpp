@@ -1,11 +1,13 @@
 #pragma once
-// What a spawned child does between fork and execve, as a Boost.Process 1.74
+// What a spawned child does between vfork and execve, as a Boost.Process 1.74
 // extension handler, and how the parent learns that it went wrong.
 //
-// The parent has other threads, so in the forked child only async-signal-safe
-// calls are allowed (another thread may have held the malloc lock at fork
-// time): everything here is a plain system call on data prepared before the
-// fork. Only real_command_runner.cpp includes this file.
+// The child shares the parent's memory until it execs, and the parent has
+// other threads (one may hold the malloc lock): everything here is a plain
+// system call on data prepared before the vfork, writing no memory but its
+// own stack and `exec.exe`. The parent blocks every signal around the spawn,
+// so that no handler of the parent's runs in the child before
+// reset_signals(). Only real_command_runner.cpp includes this file.
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -36,23 +38,21 @@ struct SetupFailure {
   int error;  ///< errno
 };
 
-/// A one-shot channel from the child's setup code to the parent.
+/// A channel from the child's setup code to the parent, one per runner: the
+/// io thread spawns one child at a time, and reads a report only after the
+/// spawn that wrote it failed.
 ///
 /// Why not `exec.set_error()` from the child: Boost 1.74 sends that error as
 /// three separate write()s, and the parent reads the first eight bytes with
 /// one read(), so under load it sees half a header and builds a string from
 /// an uninitialised length (measured: a length_error in 1334 of 1500 spawns
 /// with two CPU hogs running, and the child left as a zombie). Boost's own
-/// report of a failed execve is a single write and is reliable, so the child
-/// writes the real reason here and then makes execve fail.
+/// report of a failed execve is reliable (with vfork, the child sets it in
+/// the memory it shares with the parent), so the child writes the real
+/// reason here and then makes execve fail.
 class SetupReport {
  public:
-  SetupReport() {
-    if (::pipe2(fds_, O_CLOEXEC | O_NONBLOCK) == -1) {
-      error_ = std::error_code(errno, std::system_category());
-      fds_[0] = fds_[1] = -1;
-    }
-  }
+  SetupReport() = default;
   ~SetupReport() {
     for (int fd : fds_) {
       if (fd != -1) ::close(fd);
@@ -61,8 +61,16 @@ class SetupReport {
   SetupReport(const SetupReport&) = delete;
   SetupReport& operator=(const SetupReport&) = delete;
 
-  /// Set when the pipe could not be created.
-  const std::error_code& error() const { return error_; }
+  /// Creates the pipe if it is not there yet (an earlier attempt may have
+  /// met a full descriptor table); the error when it cannot.
+  std::error_code open() {
+    if (fds_[0] != -1) return {};
+    if (::pipe2(fds_, O_CLOEXEC | O_NONBLOCK) == -1) {
+      fds_[0] = fds_[1] = -1;
+      return std::error_code(errno, std::system_category());
+    }
+    return {};
+  }
   int write_fd() const { return fds_[1]; }
 
   /// In the parent, after the spawn failed: what the child reported, if it
@@ -77,7 +85,6 @@ class SetupReport {
 
  private:
   int fds_[2] = {-1, -1};
-  std::error_code error_;
 };
 
 /// Boost.Process handler: in the child, default signal dispositions and an

@@ -129,25 +129,15 @@ void wait_until_gone(const std::vector<pid_t>& members, std::chrono::millisecond
   }
 }
 
-// The recorded groups of one ledger folder.
-std::vector<pid_t> recorded_groups(const fs::path& ledger) {
-  std::vector<pid_t> groups;
-  std::error_code ec;
-  for (fs::directory_iterator it(ledger, ec), end; !ec && it != end; it.increment(ec))
-    if (std::optional<pid_t> pgid = parse_pid(it->path().filename().string()))
-      groups.push_back(*pgid);
-  return groups;
-}
-
-void mark_cleaned(const fs::path& ledger, const std::vector<pid_t>& groups,
-                  const LeftoverCleanup::Run& run, const std::string& own_run_id) {
+void mark_cleaned(const fs::path& ledger, const LeftoverCleanup::Run& run,
+                  const std::string& own_run_id) {
   std::error_code ec;
   {
     std::ofstream out(ledger / "cleaned", std::ios::trunc);
     out << fmt::format("cleaned by run {}: {} process group(s), {} process(es) killed\n",
                        own_run_id, run.groups, run.processes);
   }
-  for (pid_t pgid : groups) fs::remove(ledger / std::to_string(pgid), ec);
+  fs::remove(ledger / "groups", ec);
 }
 
 }  // namespace
@@ -193,7 +183,7 @@ LeftoverCleanup clean_leftovers(const fs::path& runs_dir, const std::string& own
 
     LeftoverCleanup::Run run;
     run.run_id = owner->run_id;
-    std::vector<pid_t> recorded = recorded_groups(ledger);
+    std::vector<pid_t> recorded = runner_detail::recorded_groups(ledger);
     if (!recorded.empty() && !groups) groups = scan_groups();
     for (pid_t pgid : recorded) {
       auto members = groups->find(pgid);
@@ -204,7 +194,7 @@ LeftoverCleanup clean_leftovers(const fs::path& runs_dir, const std::string& own
       run.processes += static_cast<int>(members->second.size());
       wait_until_gone(members->second, std::chrono::seconds(1));
     }
-    mark_cleaned(ledger, recorded, run, own_run_id);
+    mark_cleaned(ledger, run, own_run_id);
     result.runs.push_back(std::move(run));
   }
   return result;

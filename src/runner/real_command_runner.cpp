@@ -8,8 +8,20 @@
 //
 // Threads: start/wait/stop_all/running are called from one (main) thread.
 // Everything that touches Boost.Process, the timers or `children_` runs on
-// the io thread. The two meet only in start(), which waits for its posted
-// spawn, and in the mutex-protected completion queue.
+// the io thread. The two meet only in the posted work (start() posts a copy
+// of its spec and returns) and in the mutex-protected completion queue.
+//
+// Children are started with vfork: fork copies the parent's page tables for
+// every child, which was a tenth of the cost of a short unit and grows with
+// the parent's memory (shared/notes/boost-process-1.74.md). Boost 1.74 has
+// the vfork path but compiles it only where BOOST_POSIX_HAS_VFORK is set,
+// which its config test never does on glibc. ThreadSanitizer turns vfork
+// into fork, and Boost's vfork path learns of a failed execve through the
+// memory it shares with the child, so TSan builds keep Boost's fork path.
+#if !defined(__SANITIZE_THREAD__)
+#define SHARDRUN_USE_VFORK 1
+#define BOOST_POSIX_HAS_VFORK 1
+#endif
 
 #include <fcntl.h>
 #include <pthread.h>
@@ -39,7 +51,6 @@
 #include <boost/process/env.hpp>
 #include <boost/process/environment.hpp>
 #include <boost/process/exe.hpp>
-#include <boost/process/io.hpp>
 #include <boost/process/posix.hpp>
 
 #include <fmt/format.h>
@@ -187,15 +198,11 @@ class RealCommandRunner final : public CommandRunner {
     thread_.join();
   }
 
+  // Returns at once: the caller prepares its next command while the io
+  // thread starts this one. A spawn that fails comes back as a completion.
   std::uint64_t start(const ProcessSpec& spec) override {
     const std::uint64_t id = next_id_++;
-    std::promise<void> spawned;
-    std::future<void> done = spawned.get_future();
-    asio::post(io_, [this, id, &spec, &spawned] {
-      spawn(id, spec);
-      spawned.set_value();
-    });
-    done.wait();
+    asio::post(io_, [this, id, spec] { spawn(id, spec); });
     ++started_;
     return id;
   }
@@ -278,19 +285,16 @@ class RealCommandRunner final : public CommandRunner {
     const std::string& name = spec.argv[0];
     const std::filesystem::path program = resolve(name, spec, error);
     if (error) return fail(cannot_run(name, error.value()));
-    runner_detail::SetupReport report;
-    if (report.error()) return fail(cannot_run(name, report.error().value()));
+    if (std::error_code pipe_error = report_.open())
+      return fail(cannot_run(name, pipe_error.value()));
+    if (null_.get() == -1) {
+      null_.reset(::open("/dev/null", O_RDONLY | O_CLOEXEC));
+      if (null_.get() == -1) return fail(cannot_run(name, errno));
+    }
 
-    ExactEnvironment environment(spec.env);
-    runner_detail::ChildSetup setup(spec.cwd.empty() ? nullptr : spec.cwd.c_str(),
-                                    report.write_fd());
-    bp::child process(
-        setup, bp::exe = program.string(),
-        bp::args = std::vector<std::string>(spec.argv.begin() + 1, spec.argv.end()), environment,
-        bp::std_in < bp::null, bp::posix::fd.bind(1, log.get()), bp::posix::fd.bind(2, log.get()),
-        io_, bp::on_exit = [this, id](int, const std::error_code& ec) { on_exit(id, ec); }, error);
+    bp::child process = start_child(id, spec, program, log.get(), error);
     if (error) {
-      if (std::optional<runner_detail::SetupFailure> step = report.read()) {
+      if (std::optional<runner_detail::SetupFailure> step = report_.read()) {
         if (step->step == runner_detail::SetupStep::kChdir) {
           return fail(fmt::format("cannot change directory to '{}': {}", spec.cwd.string(),
                                   errno_text(step->error)));
@@ -299,13 +303,9 @@ class RealCommandRunner final : public CommandRunner {
       }
       return fail(cannot_run(name, error.value()));
     }
-    // 1.74 returns an empty child without setting `error` when its own
-    // pipe(2) fails (EMFILE): nothing runs, and no exit would ever come.
-    if (process.id() <= 0) {
-      int saved = errno != 0 ? errno : EMFILE;
-      return fail(cannot_run(name, saved));
-    }
-    make_sigchld_restartable();
+    // 1.74's fork path returns an empty child without setting `error` when
+    // its own pipe(2) fails (EMFILE): nothing runs, and no exit would come.
+    if (process.id() <= 0) return fail(cannot_run(name, EMFILE));
 
     auto child = std::make_unique<Child>(io_);
     child->pgid = process.id();
@@ -318,6 +318,34 @@ class RealCommandRunner final : public CommandRunner {
     ledger_.add(child->pgid);
     children_.emplace(id, std::move(child));
     return std::nullopt;
+  }
+
+  // The spawn itself, with every signal blocked in this thread until the
+  // child has exec'd: a vfork child runs on this thread's memory, so a
+  // handler of the parent's running in it before ChildSetup resets the
+  // dispositions would act as the parent (an interrupt counted twice).
+  // asio installs its SIGCHLD handler during the first spawn; it is made
+  // restartable before signals are let in again.
+  bp::child start_child(std::uint64_t id, const ProcessSpec& spec,
+                        const std::filesystem::path& program, int log, std::error_code& error) {
+    sigset_t all;
+    sigset_t previous;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &previous);
+    ExactEnvironment environment(spec.env);
+    runner_detail::ChildSetup setup(spec.cwd.empty() ? nullptr : spec.cwd.c_str(),
+                                    report_.write_fd());
+    bp::child process(
+        setup, bp::exe = program.string(),
+        bp::args = std::vector<std::string>(spec.argv.begin() + 1, spec.argv.end()), environment,
+#ifdef SHARDRUN_USE_VFORK
+        bp::posix::use_vfork,
+#endif
+        bp::posix::fd.bind(0, null_.get()), bp::posix::fd.bind(1, log), bp::posix::fd.bind(2, log),
+        io_, bp::on_exit = [this, id](int, const std::error_code& ec) { on_exit(id, ec); }, error);
+    make_sigchld_restartable();
+    pthread_sigmask(SIG_SETMASK, &previous, nullptr);
+    return process;
   }
 
   // find_program with a cache: thousands of units of one command would
@@ -443,6 +471,8 @@ class RealCommandRunner final : public CommandRunner {
   std::promise<void>* all_exited_ = nullptr;  // set by the destructor
   std::unordered_map<std::string, std::filesystem::path> program_cache_;
   runner_detail::ChildLedger ledger_;
+  runner_detail::SetupReport report_;  // shared by the spawns, one at a time
+  UniqueFd null_;                      // /dev/null, every child's stdin
 
   // Shared: the io thread delivers, the main thread waits.
   std::mutex mutex_;

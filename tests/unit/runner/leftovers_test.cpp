@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <filesystem>
@@ -160,6 +161,21 @@ TEST_CASE("an owner is alive only with the same pid, start time and boot") {
   CHECK_FALSE(runner_detail::owner_alive(dead_owner("r")));
 }
 
+static bool recorded(const fs::path& ledger, pid_t pgid) {
+  std::vector<pid_t> groups = runner_detail::recorded_groups(ledger);
+  return std::find(groups.begin(), groups.end(), pgid) != groups.end();
+}
+
+TEST_CASE("the ledger's groups file: a group is live from its + line to its - line") {
+  TempDir dir;
+  const fs::path ledger = dir / "children";
+  fs::create_directories(ledger);
+  // A reused id comes back; junk and a line cut short by a crash are skipped.
+  std::ofstream(ledger / "groups") << "+100\n+200\n-100\n+300\nx12\n+1\n-0\n+200\n+100\n-100\n+400";
+  CHECK(runner_detail::recorded_groups(ledger) == std::vector<pid_t>{200, 300});
+  CHECK(runner_detail::recorded_groups(dir / "missing").empty());
+}
+
 TEST_CASE("the runner records each live child's group and forgets it once swept") {
   TempDir dir;
   const fs::path run_dir = dir / "20260101-120000-1";
@@ -182,12 +198,12 @@ TEST_CASE("the runner records each live child's group and forgets it once swept"
       std::istringstream(read_file(spec.log)) >> pid;
       return pid > 0;
     }));
-    CHECK(fs::exists(ledger / std::to_string(pid)));
+    CHECK(recorded(ledger, pid));
 
     runner->stop(id, true);
     std::optional<Completion> done = runner->wait(10s);
     REQUIRE(done);
-    CHECK_FALSE(fs::exists(ledger / std::to_string(pid)));
+    CHECK_FALSE(recorded(ledger, pid));
     CHECK(fs::exists(ledger / "owner"));
   }
   CHECK_FALSE(fs::exists(ledger));  // a run that ends normally leaves nothing to clean
@@ -215,7 +231,7 @@ TEST_CASE("a dead run's groups are killed, grandchildren included, and the run m
   CHECK(live_members(group.pgid()).empty());  // the background sleep too
   const fs::path ledger_folder = runner_detail::ledger_dir(dead_run);
   CHECK(fs::exists(ledger_folder / "cleaned"));
-  CHECK_FALSE(fs::exists(ledger_folder / std::to_string(group.pgid())));
+  CHECK_FALSE(recorded(ledger_folder, group.pgid()));
 
   // Marked: the next run does not look again.
   CHECK(clean_leftovers(runs, "20260101-140000-3").runs.empty());
@@ -250,7 +266,7 @@ TEST_CASE("the children of a run whose shardrun still runs are left alone") {
 
   CHECK(clean_leftovers(runs, "20260101-130000-2").runs.empty());
   CHECK(group.leader_running());
-  CHECK(fs::exists(runner_detail::ledger_dir(live_run) / std::to_string(group.pgid())));
+  CHECK(recorded(runner_detail::ledger_dir(live_run), group.pgid()));
   CHECK_FALSE(fs::exists(runner_detail::ledger_dir(live_run) / "cleaned"));
 }
 
