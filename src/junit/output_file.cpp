@@ -129,8 +129,19 @@ void OutputFile::flush() {
 void OutputFile::append_file(OutputFile& other) {
   other.flush();
   flush();
-  std::vector<char> chunk(kFlushAt);
   off_t offset = 0;
+  // In the kernel where it can (no copy through this process); from where it
+  // stopped through a buffer where it cannot (another filesystem on old
+  // kernels, or no copy_file_range at all).
+  for (;;) {
+    const ssize_t n = ::copy_file_range(other.fd_, &offset, fd_, nullptr, 1 << 30, 0);
+    if (n > 0) continue;
+    if (n == 0) return;
+    if (errno == EINTR) continue;
+    if (errno == EXDEV || errno == ENOSYS || errno == EINVAL || errno == EOPNOTSUPP) break;
+    fail("write");
+  }
+  std::vector<char> chunk(kFlushAt);
   for (;;) {
     const ssize_t n = ::pread(other.fd_, chunk.data(), chunk.size(), offset);
     if (n < 0) {

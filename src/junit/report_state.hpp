@@ -8,9 +8,9 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
-#include <unordered_set>
 #include <vector>
 
+#include "identity_set.hpp"
 #include "output_file.hpp"
 #include "shardrun/junit.hpp"
 
@@ -58,12 +58,9 @@ class ReportState {
   OutputFile body_;
   Totals totals_;
   std::uint64_t total_millis_ = 0;  // exact; totals_.time is derived from it
-  // Hashes of the identities written so far: a small hash set of recent
-  // ones, folded now and then into one sorted vector (8 bytes a testcase,
-  // against ~50 for a hash set of them all).
-  bool seen_before(std::uint64_t hash);
-  std::unordered_set<std::uint64_t> recent_hashes_;
-  std::vector<std::uint64_t> sorted_hashes_;
+  // Hashes of the identities written so far.
+  bool seen_before(std::uint64_t hash) { return identities_.insert_or_find(hash); }
+  IdentitySet identities_;
   // Identity hash -> the next " (n)" to try, so that 10,000 copies of one
   // testcase cost linear time. Holds repeated identities only.
   std::unordered_map<std::uint64_t, unsigned> next_copy_;

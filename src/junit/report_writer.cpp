@@ -85,21 +85,6 @@ std::string ReportState::claim_case_name(std::string_view suite, std::string_vie
   }
 }
 
-bool ReportState::seen_before(std::uint64_t hash) {
-  if (std::binary_search(sorted_hashes_.begin(), sorted_hashes_.end(), hash)) return true;
-  if (!recent_hashes_.insert(hash).second) return true;
-  if (recent_hashes_.size() >= 65536) {
-    std::size_t middle = sorted_hashes_.size();
-    sorted_hashes_.insert(sorted_hashes_.end(), recent_hashes_.begin(), recent_hashes_.end());
-    std::sort(sorted_hashes_.begin() + static_cast<std::ptrdiff_t>(middle), sorted_hashes_.end());
-    std::inplace_merge(sorted_hashes_.begin(),
-                       sorted_hashes_.begin() + static_cast<std::ptrdiff_t>(middle),
-                       sorted_hashes_.end());
-    recent_hashes_.clear();
-  }
-  return false;
-}
-
 void ReportState::record_case(const CaseSummary& summary, std::uint64_t millis) {
   ++totals_.tests;
   if (summary.outcome == Outcome::kFailed) ++totals_.failures;
