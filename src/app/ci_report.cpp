@@ -86,7 +86,12 @@ std::vector<std::string> write_ci_output(const RunSummary& summary,
   if (!targets.empty()) {
     MarkdownOptions options;
     options.base = ci_workspace(getenv);
-    const std::string markdown = summary_markdown(summary, options);
+    // --junit as given is relative to the current directory; the summary
+    // shows it relative to the workspace.
+    RunSummary shown = summary;
+    std::error_code ec;
+    if (fs::path report = fs::absolute(summary.report, ec); !ec) shown.report = report;
+    const std::string markdown = summary_markdown(shown, options);
     for (std::size_t i = 0; i < targets.size(); ++i) {
       std::error_code ec;
       // --summary-md naming the step summary itself: one copy, not two.

@@ -266,6 +266,15 @@ long traceback_line(std::string_view body, std::string_view file) {
   return found;
 }
 
+// `text` cut to at most `max_bytes`, at the start of a UTF-8 sequence.
+std::string cut_at_char(std::string text, std::size_t max_bytes) {
+  if (text.size() <= max_bytes) return text;
+  std::size_t cut = max_bytes;
+  while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;
+  text.resize(cut);
+  return text;
+}
+
 // What the CI summary and annotations need of a failed testcase: its
 // message, and where it failed when the testcase says so.
 FailedCase failure_of(xml_node testcase, xml_node kept, const std::string& classname,
@@ -274,13 +283,10 @@ FailedCase failure_of(xml_node testcase, xml_node kept, const std::string& class
   failed.classname = classname;
   failed.name = name;
   failed.outcome = outcome;
-  std::string message = sanitize_text(message_of(kept, leading_text(kept, kHead)));
-  if (message.size() > kFailedMessageBytes) {
-    std::size_t cut = kFailedMessageBytes;
-    while (cut > 0 && (static_cast<unsigned char>(message[cut]) & 0xC0) == 0x80) --cut;
-    message.resize(cut);
-  }
-  failed.message = std::move(message);
+  // Cut before sanitising too: a message can be megabytes.
+  failed.message = cut_at_char(
+      sanitize_text(cut_at_char(message_of(kept, leading_text(kept, kHead)), kFailedMessageBytes)),
+      kFailedMessageBytes);
   failed.file = sanitize_text(testcase.attribute("file").value());
   if (failed.file.empty()) return failed;
   failed.line = traceback_line(trailing_text(kept, 4096), failed.file);

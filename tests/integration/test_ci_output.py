@@ -68,11 +68,13 @@ def test_step_summary_is_appended_with_totals_failures_and_messages(shardrun, tm
 def test_summary_md_anywhere_without_github(shardrun, tmp_path):
     out = tmp_path / "summary.md"
     out.write_text("kept\n")
-    r = shardrun("--summary-md", out, CI / "suite.yaml")
+    # GitLab's checkout: paths inside it are shown relative to it.
+    r = shardrun("--summary-md", out, CI / "suite.yaml", extra_env={"CI_PROJECT_DIR": str(tmp_path)})
     assert r.code == 1, r
     md = out.read_text()
     assert md.startswith("kept\n## shardrun: ci — ❌ 3 of 5 tests failed\n"), md
     assert "assert 2 == 3" in md
+    assert re.search(r"^Report `report\.xml` · run `runs/[0-9-]+` · exit 1$", md, re.M), md
     assert annotations(r.out) == [], r.out  # GITHUB_ACTIONS is not set
 
 
