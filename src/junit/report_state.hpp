@@ -1,7 +1,8 @@
 #pragma once
 // What a ReportWriter remembers between inputs (DESIGN §8 rule 11): the body
 // file the suites stream into, the totals, one 64-bit hash per testcase
-// identity for duplicates, and the warnings. No DOM lives here.
+// identity for duplicates, the warnings, and the first kKeptFailedCases
+// failed testcases for the CI output. No DOM lives here.
 
 #include <cstdint>
 #include <filesystem>
