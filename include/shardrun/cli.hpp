@@ -45,6 +45,8 @@ struct Options {
   std::optional<int> shard_count;
   std::optional<std::filesystem::path> plan_out;
   std::optional<std::filesystem::path> plan_in;
+  /// Also append the run's Markdown summary here (as to $GITHUB_STEP_SUMMARY).
+  std::optional<std::filesystem::path> summary_md;
 
   // merge
   std::filesystem::path merge_output;

@@ -61,6 +61,27 @@ struct SyntheticCase {
   std::string system_out;
 };
 
+/// A failed or errored testcase as the report wrote it, for CI summaries
+/// and annotations. Only the first kKeptFailedCases are kept (see
+/// ReportWriter::failed_cases), so memory stays bounded (rule 11).
+struct FailedCase {
+  std::string entry;  ///< SuiteLabel::entry of the input it came from ("": none)
+  std::string classname;
+  std::string name;  ///< as written
+  Outcome outcome = Outcome::kFailed;
+  /// Its message attribute as written (rule 7), cut to kFailedMessageBytes.
+  std::string message;
+  /// The testcase's `file` attribute as written (pytest's xunit1 has it,
+  /// relative to pytest's rootdir); empty when it has none.
+  std::string file;
+  /// The line that failed: from the last "<file>:<N>: " line of the result's
+  /// body (pytest's traceback ends with one), else the `line` attribute as
+  /// written; 0 when neither is there.
+  long line = 0;
+};
+inline constexpr std::size_t kKeptFailedCases = 500;
+inline constexpr std::size_t kFailedMessageBytes = 1024;
+
 /// What reading one input produced.
 struct AddResult {
   bool ok = false;    ///< false: the file was missing/empty/invalid; nothing was added
@@ -94,6 +115,13 @@ class ReportWriter {
 
   /// Totals over everything added so far.
   const Totals& totals() const;
+
+  /// The first kKeptFailedCases failed or errored testcases written, in
+  /// the order they were written (retries applied: a flaky test is not here).
+  const std::vector<FailedCase>& failed_cases() const;
+  /// How many failed or errored testcases had both a file and a line (all
+  /// of them, not only those kept).
+  std::uint64_t located_failures() const;
 
   /// Human-readable warnings so far: testcases renamed because they had no
   /// name or repeated an identity (rules 7, 10), and suites whose declared

@@ -51,6 +51,17 @@ struct FlakyTest {
   int failed_attempts = 0;  ///< attempts that failed before the one that passed
 };
 
+/// A failed or errored test as the report has it, for the CI summary and
+/// annotations (ci_output.hpp).
+struct FailedTest {
+  std::string entry;
+  std::string test;      ///< "classname.name", or the name when there is no classname
+  bool errored = false;  ///< <error> rather than <failure>
+  std::string message;
+  std::string file;  ///< relative to the workspace where it could be found there; "" if unknown
+  long line = 0;     ///< 0: unknown
+};
+
 struct RunSummary {
   std::string suite;
   std::string run_id;
@@ -63,6 +74,10 @@ struct RunSummary {
   std::vector<UnitRecord> units;
   std::vector<std::string> problems;  ///< infrastructure failures
   std::vector<FlakyTest> flaky;       ///< passed on a retry; reported passed
+  /// The first failed or errored tests of the report (failures + errors
+  /// counts them all), and how many of them all had a file and a line.
+  std::vector<FailedTest> failed_tests;
+  std::uint64_t located_failures = 0;
   int exit_code = 0;
 };
 

@@ -33,14 +33,14 @@ _shardrun_files() {
 }
 
 _shardrun() {
-  local run_opts="-j --workers --junit --runs-dir --kill-grace --max-failures
+  local run_opts="-j --workers --junit --runs-dir --summary-md --kill-grace --max-failures
     --keep-resources --keep-runs --tail-lines --retries --fail-on-flaky --output-limit
     --timings --dry-run --list --last-failed --shard-index --shard-count --plan-out --plan-in -h --help
     --version"
   local plan_opts="-j --workers --timings --json --runs-dir -h --help"
   local merge_opts="-o --output -h --help"
   # options followed by a value: that word is neither a command nor a suite
-  local valued=" -j --workers --junit --runs-dir --kill-grace --max-failures --keep-runs
+  local valued=" -j --workers --junit --runs-dir --summary-md --kill-grace --max-failures --keep-runs
     --tail-lines --retries --output-limit --timings --shard-index --shard-count --plan-out
     --plan-in -o --output "
   valued=${valued//$'\n'/ }
@@ -84,6 +84,7 @@ _shardrun() {
     case $prev in
       -j | --workers) mapfile -t COMPREPLY < <(compgen -W "auto" -- "$cur") ;;
       --junit | -o | --output) _shardrun_files "$cur" xml ;;
+      --summary-md) _shardrun_files "$cur" md ;;
       --runs-dir)
         mapfile -t COMPREPLY < <(compgen -d -- "$cur")
         compopt -o filenames 2>/dev/null

@@ -116,6 +116,10 @@ CommandLine parse_command_line(int argc, const char* const* argv) {
   app.add_option("--runs-dir", o.runs_dir,
                  "Folder for run directories (default: .shardrun/runs beside the suite)")
       ->type_name("DIR");
+  app.add_option("--summary-md", o.summary_md,
+                 "Append a Markdown summary of the run to PATH (as to $GITHUB_STEP_SUMMARY, "
+                 "which is written when set)")
+      ->type_name("PATH");
   app.add_option("--kill-grace", kill_grace,
                  "Time between SIGTERM and SIGKILL when a unit times out or the run is stopped")
       ->type_name("DURATION")
@@ -215,6 +219,7 @@ CommandLine parse_command_line(int argc, const char* const* argv) {
     throw UsageError("no suite file given (usage: shardrun [OPTIONS] SUITE.yaml)");
   o.kill_grace = duration_option(kill_grace, "--kill-grace");
   if (o.junit.empty()) throw UsageError("--junit: the report path is empty");
+  if (o.summary_md && o.summary_md->empty()) throw UsageError("--summary-md: the path is empty");
   if (o.list && o.plan_in) throw UsageError("--list and --plan-in do not go together");
   if (o.last_failed && o.plan_in)
     throw UsageError("--last-failed and --plan-in do not go together");

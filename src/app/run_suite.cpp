@@ -253,6 +253,9 @@ int run_suite(const Options& options, const InterruptSource& interrupts) {
   for (const std::string& p : listener.problems()) summary.problems.push_back(p);
   summary.units = std::move(listener.units());
   summary.flaky = listener.flaky();
+  summary.failed_tests =
+      app::failed_tests(report.failed_cases(), suite, app::ci_workspace(getenv_string));
+  summary.located_failures = report.located_failures();
   summary.elapsed = std::chrono::duration<double>(Clock::now() - run_start).count();
 
   int code = 0;
@@ -275,6 +278,10 @@ int run_suite(const Options& options, const InterruptSource& interrupts) {
     status.message(fmt::format("shardrun: warning: {}", e.what()));
   }
   status.summary(summary);
+  // Last, so that the annotations follow everything else in the log.
+  for (const std::string& w :
+       app::write_ci_output(summary, options.summary_md, getenv_string, stdout))
+    status.message("shardrun: warning: " + w);
   return code;
 }
 

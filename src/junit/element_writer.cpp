@@ -220,6 +220,83 @@ void write_result(OutputFile& out, xml_node kept, const std::vector<xml_node>& f
   out.write(">");
 }
 
+// The end of the text directly inside `node`: at most `max_bytes` of its
+// last text or CDATA pieces, enough for the last line of a traceback.
+std::string trailing_text(xml_node node, std::size_t max_bytes) {
+  std::string text;
+  for (xml_node child = node.last_child(); child && text.size() < max_bytes;
+       child = child.previous_sibling()) {
+    if (child.type() != pugi::node_pcdata && child.type() != pugi::node_cdata) continue;
+    std::string_view piece = child.value();
+    piece = piece.substr(piece.size() - std::min(piece.size(), max_bytes - text.size()));
+    text.insert(0, piece);
+  }
+  return text;
+}
+
+// Where a traceback line names `file`: the position after "<file>:" when
+// the line starts with it or with a path that ends in "/<file>"; else npos.
+std::size_t after_file(std::string_view line, std::string_view file) {
+  const std::size_t at = line.find(file);
+  if (at == std::string_view::npos || line.substr(at + file.size(), 1) != ":")
+    return std::string_view::npos;
+  if (at > 0 && (line[at - 1] != '/' || line.substr(0, at).find(' ') != std::string_view::npos))
+    return std::string_view::npos;
+  return at + file.size() + 1;
+}
+
+// N of the last line of `body` that starts "<file>:<N>:" or is "<file>:<N>"
+// (the file possibly absolute). pytest ends a failure's traceback with the
+// line that failed ("tests/test_a.py:10: AssertionError") and a setup
+// error with the test's def ("/abs/tests/test_a.py:17").
+long traceback_line(std::string_view body, std::string_view file) {
+  long found = 0;
+  std::size_t at = 0;
+  while (at < body.size()) {
+    const std::size_t end = std::min(body.find('\n', at), body.size());
+    const std::string_view line = body.substr(at, end - at);
+    at = end + 1;
+    std::size_t i = after_file(line, file);
+    if (i == std::string_view::npos) continue;
+    long n = 0;
+    for (; i < line.size() && line[i] >= '0' && line[i] <= '9' && n < 100000000; ++i)
+      n = n * 10 + (line[i] - '0');
+    if (n > 0 && (i == line.size() || line[i] == ':' || line[i] == '\r')) found = n;
+  }
+  return found;
+}
+
+// `text` cut to at most `max_bytes`, at the start of a UTF-8 sequence.
+std::string cut_at_char(std::string text, std::size_t max_bytes) {
+  if (text.size() <= max_bytes) return text;
+  std::size_t cut = max_bytes;
+  while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;
+  text.resize(cut);
+  return text;
+}
+
+// What the CI summary and annotations need of a failed testcase: its
+// message, and where it failed when the testcase says so.
+FailedCase failure_of(xml_node testcase, xml_node kept, const std::string& classname,
+                      const std::string& name, Outcome outcome) {
+  FailedCase failed;
+  failed.classname = classname;
+  failed.name = name;
+  failed.outcome = outcome;
+  // Cut before sanitising too: a message can be megabytes.
+  failed.message = cut_at_char(
+      sanitize_text(cut_at_char(message_of(kept, leading_text(kept, kHead)), kFailedMessageBytes)),
+      kFailedMessageBytes);
+  failed.file = sanitize_text(testcase.attribute("file").value());
+  if (failed.file.empty()) return failed;
+  failed.line = traceback_line(trailing_text(kept, 4096), failed.file);
+  if (failed.line == 0) {
+    const long given = testcase.attribute("line").as_int(0);
+    failed.line = given > 0 ? given : 0;
+  }
+  return failed;
+}
+
 bool blank(std::string_view text) {
   return text.find_first_not_of(" \t\r\n") == std::string_view::npos;
 }
@@ -275,6 +352,8 @@ void write_testcase(xml_node testcase, std::size_t position, const std::string& 
     out.write("\n");
   }
   out.write(open ? "    </testcase>\n" : "/>\n");
+  if (outcome == Outcome::kFailed || outcome == Outcome::kErrored)
+    report.note_failure(failure_of(testcase, results.kept, classname, name, outcome));
   record(report, cases, classname, std::move(name), ms, outcome);
 }
 
@@ -290,6 +369,7 @@ void write_suite_level_case(xml_node suite, const std::string& suite_name, Repor
   out.write(" time=\"0\">\n      ");
   write_result(out, results.kept, results.folded);
   out.write("\n    </testcase>\n");
+  report.note_failure(failure_of(suite, results.kept, suite_name, name, outcome));
   record(report, cases, suite_name, name, 0, outcome);
 }
 

@@ -202,6 +202,7 @@ void check_declared_counts(std::vector<SuiteRecord>& records, ReportState& repor
 void write_document(const pugi::xml_document& doc, const SuiteLabel& label, ReportState& report,
                     std::vector<CaseSummary>& cases) {
   const std::string started = label.started ? format_timestamp(*label.started) : "";
+  report.set_entry(label.entry);
   std::vector<SuiteRecord> records;
   std::unordered_map<const void*, std::size_t> record_of;  // suite element -> its record
   for_each_suite(doc, [&](xml_node suite) {

@@ -1,7 +1,8 @@
 #pragma once
 // What a ReportWriter remembers between inputs (DESIGN §8 rule 11): the body
 // file the suites stream into, the totals, one 64-bit hash per testcase
-// identity for duplicates, and the warnings. No DOM lives here.
+// identity for duplicates, the warnings, and the first kKeptFailedCases
+// failed testcases for the CI output. No DOM lives here.
 
 #include <cstdint>
 #include <filesystem>
@@ -43,6 +44,14 @@ class ReportState {
   /// as written.
   void record_case(const CaseSummary& summary, std::uint64_t millis);
 
+  /// The entry (SuiteLabel::entry) of the input being written, for the
+  /// failed testcases noted while it is.
+  void set_entry(std::string entry) { entry_ = std::move(entry); }
+  /// Remembers a failed or errored testcase (the first kKeptFailedCases).
+  void note_failure(FailedCase failed);
+  const std::vector<FailedCase>& failed_cases() const { return failed_; }
+  std::uint64_t located_failures() const { return located_; }
+
   /// Adds a warning; past kMaxWarningsPerKind of one kind, one line counts
   /// the rest of that kind.
   void warn(WarningKind kind, std::string text);
@@ -70,6 +79,9 @@ class ReportState {
     std::size_t summary_line = 0;  // index of the "... and N more" line
   };
   std::unordered_map<int, KindCount> kinds_;
+  std::string entry_;
+  std::vector<FailedCase> failed_;
+  std::uint64_t located_ = 0;
   std::vector<std::string> warnings_;
 };
 

@@ -94,6 +94,13 @@ void ReportState::record_case(const CaseSummary& summary, std::uint64_t millis) 
   totals_.time = static_cast<double>(total_millis_) / 1000.0;
 }
 
+void ReportState::note_failure(FailedCase failed) {
+  if (!failed.file.empty() && failed.line > 0) ++located_;
+  if (failed_.size() >= kKeptFailedCases) return;
+  failed.entry = entry_;
+  failed_.push_back(std::move(failed));
+}
+
 void ReportState::warn(WarningKind kind, std::string text) {
   KindCount& k = kinds_[static_cast<int>(kind)];
   if (++k.count <= kMaxWarningsPerKind) {
@@ -195,6 +202,14 @@ void ReportWriter::add_synthetic_suite(const std::string& suite_name, const Suit
 
 const Totals& ReportWriter::totals() const {
   return impl_->state.totals();
+}
+
+const std::vector<FailedCase>& ReportWriter::failed_cases() const {
+  return impl_->state.failed_cases();
+}
+
+std::uint64_t ReportWriter::located_failures() const {
+  return impl_->state.located_failures();
 }
 
 const std::vector<std::string>& ReportWriter::warnings() const {

@@ -15,6 +15,12 @@ ROOT = pathlib.Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "fixtures"
 BIN = pathlib.Path(os.environ.get("SHARDRUN_BIN", ROOT / "build" / "shardrun")).resolve()
 
+# Run under GitHub Actions, every shardrun these tests start would append its
+# summary to the job's page and print ::error annotations for the fixtures'
+# failing tests. Tests of the CI output set these themselves.
+for _name in ("GITHUB_ACTIONS", "GITHUB_STEP_SUMMARY"):
+    os.environ.pop(_name, None)
+
 
 class Result:
     def __init__(self, proc, seconds, report, runs_dir):

@@ -87,6 +87,13 @@ TEST_CASE("cli: --kill-grace takes a duration") {
   usage_error({"--kill-grace", "-5s", "s.yaml"});
 }
 
+TEST_CASE("cli: --summary-md takes a path, not an empty one") {
+  CHECK_FALSE(parse({"s.yaml"}).options.summary_md.has_value());
+  CHECK(parse({"--summary-md", "out/summary.md", "s.yaml"}).options.summary_md ==
+        std::filesystem::path("out/summary.md"));
+  CHECK(usage_error({"--summary-md", "", "s.yaml"}).find("--summary-md") != std::string::npos);
+}
+
 TEST_CASE("cli: bad numbers are usage errors") {
   usage_error({"--max-failures", "-1", "s.yaml"});
   usage_error({"--max-failures", "many", "s.yaml"});
