@@ -20,32 +20,6 @@ bool entry_expects_junit(const Entry& entry) {
                      [](const auto& kv) { return kv.second.find("{junit}") != std::string::npos; });
 }
 
-/// "passed" / "failed" / "error" / "timeout" / "interrupted" for a status.
-std::string result_of(const ExitStatus& s) {
-  if (s.timed_out) return "timeout";
-  if (s.interrupted) return "interrupted";
-  if (s.kind != ExitStatus::Kind::kExited) return "error";
-  return s.code == 0 ? "passed" : "failed";
-}
-
-/// A unit whose tests may have been cut short by one of them: killed by a
-/// signal, timed out, or failed without leaving readable JUnit. Units that
-/// shardrun stopped itself, or that never started, are not.
-bool crashed(const Completion& done, bool junit_expected, bool junit_ok) {
-  const ExitStatus& st = done.status;
-  if (st.interrupted || !done.stopped_because.empty() || st.kind == ExitStatus::Kind::kSpawnFailed)
-    return false;
-  if (st.kind == ExitStatus::Kind::kSignaled || st.timed_out) return true;
-  return junit_expected && !junit_ok && !st.success();
-}
-
-/// A command that could not start because its argument list (with the
-/// environment) is over the kernel's limit: E2BIG, "Argument list too long".
-bool too_long_to_start(const ExitStatus& st) {
-  return st.kind == ExitStatus::Kind::kSpawnFailed &&
-         st.error.find(std::strerror(E2BIG)) != std::string::npos;
-}
-
 }  // namespace
 
 RunListener::RunListener(const JobBuilder& jobs, junit::ReportWriter& report, StatusPrinter& status,
@@ -137,187 +111,141 @@ void RunListener::write_cases(UnitRecord& rec, const Unit& unit,
   }
 }
 
-UnitVerdict RunListener::on_unit_end(int shard, const Unit& unit, const Completion& done) {
-  UnitRecord rec = base_record(shard, unit);
-  std::optional<Origin> origin;
+results::Finished RunListener::gather(int shard, const Unit& unit, const Completion& done,
+                                      UnitRecord& rec, std::optional<junit::UnitResults>& pending,
+                                      int& written_failures) {
+  results::Finished f;
+  f.label = unit.label;
+  f.tests = unit.tests;
+  f.attempt = unit.attempt;
+  f.retries = retries_for(unit.entry);
   if (auto it = origins_.find(unit.id); it != origins_.end()) {
-    origin = std::move(it->second);
+    f.origin = std::move(it->second);
     origins_.erase(it);
   }
-  rec.start = since_start(done.started);
-  rec.end = since_start(done.ended);
-  rec.status = done.status;
-  const ExitStatus& st = done.status;
-  const double seconds = std::max(0.0, rec.end - rec.start);
-  // A unit the scheduler stopped (its shard's service died) says why first.
-  std::string outcome_text =
-      done.stopped_because.empty()
-          ? st.describe()
-          : fmt::format("{}; the unit was stopped: {}", done.stopped_because, st.describe());
-  auto tail = [&] {
-    return fmt::format("{} — last lines of {}:\n{}", outcome_text, rec.log, log_tail(rec.log));
-  };
-  if (too_long_to_start(st) && unit.tests.size() >= 2) {
-    // The planner keeps units under this machine's limits, but the limits
-    // can change under it (a bigger environment in a resource, another
-    // kernel): split the unit in halves and run those, same attempt. Its
-    // tests are not failures; they have not run yet.
-    UnitVerdict verdict;
-    // The halves keep the unit's role (a retry, an isolation).
-    requeue_halves(unit, unit.tests, origin, verdict);
-    rec.note =
-        fmt::format("{}; its {} tests run again in two halves", outcome_text, unit.tests.size());
-    rec.result = "split";
-    status_.unit_finished(rec);
-    units_.push_back(std::move(rec));
-    return verdict;
-  }
-  const int retries = retries_for(unit.entry);
-  // Only a test's own failure earns a retry, not a stop by shardrun.
-  const bool may_retry = unit.attempt < retries && !st.interrupted && done.stopped_because.empty();
-  int written_failures = 0;
+  f.status = done.status;
+  f.stopped_because = done.stopped_because;
+  if (results::too_long_to_start(done.status) && unit.tests.size() >= 2) return f;
 
-  // Read the unit's JUnit. Without retries its testcases are written at
-  // once; with retries they wait until it is known which will run again.
+  // Without retries the testcases are written at once; with retries they
+  // wait until it is known which will run again.
   fs::path junit_path = jobs_.unit_junit(unit);
   std::error_code ec;
-  const bool junit_expected = !rec.junit.empty() || fs::exists(junit_path, ec);
-  std::optional<junit::UnitResults> pending;
+  f.junit_expected = !rec.junit.empty() || fs::exists(junit_path, ec);
+  f.junit_path = junit_path.string();
   std::vector<junit::CaseSummary> cases;
-  bool junit_ok = false;
-  std::string junit_error;
-  if (junit_expected) {
+  if (f.junit_expected) {
     rec.junit = junit_path.string();
-    if (retries > 0) {
+    if (f.retries > 0) {
       pending = junit::UnitResults::read_file(junit_path);
-      junit_ok = pending->ok();
-      junit_error = pending->error();
-      if (junit_ok) cases = pending->cases();
+      f.junit_ok = pending->ok();
+      f.junit_error = pending->error();
+      if (f.junit_ok) cases = pending->cases();
     } else {
       junit::AddResult added = report_.add_file(junit_path, label_for(shard, unit));
       written_failures += count_added(rec, added);
-      junit_ok = added.ok;
-      junit_error = added.error;
+      f.junit_ok = added.ok;
+      f.junit_error = added.error;
       cases = std::move(added.cases);
     }
   }
   if (recorder_)
-    recorder_->unit_finished(unit, done, junit_ok ? &cases : nullptr, !origin && unit.attempt == 0);
-
+    recorder_->unit_finished(unit, done, f.junit_ok ? &cases : nullptr,
+                             !f.origin && unit.attempt == 0);
+  f.any_case_failed =
+      std::any_of(cases.begin(), cases.end(), [](const auto& c) { return failing(c.outcome); });
   // The test ids that got no testcase (all of them without readable JUnit).
-  std::vector<std::string> missing;
-  if (junit_ok) {
+  if (f.junit_ok) {
     std::vector<bool> reported(unit.tests.size(), false);
     for (long owner : id_of_cases(unit.tests, cases))
       if (owner >= 0) reported[static_cast<std::size_t>(owner)] = true;
     for (std::size_t i = 0; i < unit.tests.size(); ++i)
-      if (!reported[i]) missing.push_back(unit.tests[i]);
+      if (!reported[i]) f.missing.push_back(unit.tests[i]);
   } else {
-    missing = unit.tests;
+    f.missing = unit.tests;
   }
-  const bool crash = crashed(done, junit_expected, junit_ok);
-  // A unit of an isolation that crashes with one test left: the culprit.
-  if (origin && origin->role == "isolation" && crash && missing.size() == 1)
-    outcome_text +=
-        fmt::format(" (isolated from {}, which ended: {})", origin->crashed, origin->how);
+  return f;
+}
+
+UnitVerdict RunListener::on_unit_end(int shard, const Unit& unit, const Completion& done) {
+  UnitRecord rec = base_record(shard, unit);
+  rec.start = since_start(done.started);
+  rec.end = since_start(done.ended);
+  rec.status = done.status;
+  std::optional<junit::UnitResults> pending;
+  int written_failures = 0;
+  const results::Finished facts = gather(shard, unit, done, rec, pending, written_failures);
+  const results::Decision decision = results::decide(facts);
+  rec.note = decision.note;
 
   UnitVerdict verdict;
-  std::vector<std::string> isolating;
+  if (decision.halves) requeue_halves(unit, decision.halves->ids, decision.halves->origin, verdict);
   std::vector<junit::SyntheticCase> synthetic;  // results shardrun makes, retries apply
-  if (crash && missing.size() >= 2) {
-    // Crash isolation: the tests without a result run again in halves (not
-    // a retry: same attempt) until a unit of one test crashes.
-    isolating = missing;
-    const Origin root = origin && origin->role == "isolation"
-                            ? *origin
-                            : Origin{"isolation", unit.label, outcome_text};
-    requeue_halves(unit, missing, root, verdict);
-    rec.note = fmt::format(
-        "{}; its {} tests without a result run again in halves to find the "
-        "one that caused it",
-        outcome_text, missing.size());
-  } else if (crash && junit_ok && !missing.empty()) {
-    // The one test without a result is the one that was running.
-    rec.note = fmt::format("{}; no result for {}", outcome_text, missing.front());
-    synthetic = synthesize(unit, missing, junit::Outcome::kErrored, rec.note, "shardrun.crash",
-                           tail(), seconds);
-  } else if (junit_expected && !junit_ok) {
-    rec.note = fmt::format("{}; JUnit XML {}: {}", outcome_text, junit_path.string(), junit_error);
-    synthetic = synthesize(unit, unit.tests, junit::Outcome::kErrored, rec.note, "shardrun.junit",
-                           tail(), seconds);
-  } else if (junit_expected) {
-    const bool any_failed =
-        std::any_of(cases.begin(), cases.end(), [](const auto& c) { return failing(c.outcome); });
-    if (!st.success() && !any_failed) {
-      // The command failed but its report shows no failure: still a failure,
-      // of the command rather than of a test, so it is never retried.
-      rec.note = fmt::format("{}, but its JUnit XML shows no failure", outcome_text);
-      std::vector<junit::SyntheticCase> exit_cases =
-          synthesize(unit, unit.tests, junit::Outcome::kErrored, rec.note, "shardrun.exit-status",
-                     tail(), seconds);
-      write_cases(rec, unit, exit_cases);
-      written_failures += static_cast<int>(exit_cases.size());
-    } else if (!st.success()) {
-      rec.note = outcome_text;
+  if (const std::optional<results::Synthesized>& made = decision.synthesized) {
+    std::string text = made->with_tail
+                           ? fmt::format("{} — last lines of {}:\n{}", decision.outcome_text,
+                                         rec.log, log_tail(rec.log))
+                           : std::string();
+    synthetic = synthesize(unit, made->ids, made->outcome, made->message, made->type, text,
+                           std::max(0.0, rec.end - rec.start));
+    if (made->at_once) {
+      write_cases(rec, unit, synthetic);
+      written_failures += static_cast<int>(synthetic.size());
+      synthetic.clear();
     }
-  } else {
-    // No {junit}: one testcase per test id (or for the unit), passed on exit status 0.
-    junit::Outcome outcome =
-        st.success() ? junit::Outcome::kPassed
-        : (st.kind == ExitStatus::Kind::kExited && !st.timed_out && !st.interrupted)
-            ? junit::Outcome::kFailed
-            : junit::Outcome::kErrored;
-    if (!st.success()) rec.note = outcome_text;
-    synthetic =
-        synthesize(unit, unit.tests, outcome, st.success() ? "" : rec.note,
-                   st.success() ? "" : "shardrun.exit-status", st.success() ? "" : tail(), seconds);
   }
-
-  if (retries > 0) {
-    std::vector<std::string> retry, seen;
-    if (pending && junit_ok)
-      written_failures += settle(std::move(*pending), shard, unit, rec, retry, seen, may_retry);
-    if (!synthetic.empty())
-      written_failures += settle(junit::UnitResults::synthetic(jobs_.suite().name, synthetic),
-                                 shard, unit, rec, retry, seen, may_retry);
-    // Held tests of this unit that got no result and are not being isolated:
-    // the failure they last had stands.
-    std::vector<std::string> orphans;
-    for (const std::string& key : held_keys(unit)) {
-      bool isolated_now = std::any_of(isolating.begin(), isolating.end(), [&](const auto& id) {
-        return app::RetryBook::id_key(unit.entry, id) == key;
-      });
-      if (!isolated_now && std::find(seen.begin(), seen.end(), key) == seen.end())
-        orphans.push_back(key);
+  if (decision.result != results::Result::kSplit) {
+    if (facts.retries > 0) {
+      written_failures +=
+          apply_retries(shard, unit, decision, std::move(pending), synthetic, rec, verdict);
+    } else if (!synthetic.empty()) {
+      write_cases(rec, unit, synthetic);
+      for (const junit::SyntheticCase& c : synthetic)
+        if (failing(c.outcome)) ++written_failures;
     }
-    written_failures += write_held(orphans, shard, unit, rec);
-    if (!retry.empty()) {
-      rec.retried = static_cast<int>(retry.size());
-      Unit u = derived_unit(unit, unit.tests.empty() ? std::vector<std::string>{} : retry,
-                            unit.attempt + 1, app::retry_label(unit.label, unit.attempt + 1));
-      origins_[u.id] = Origin{"retry", "", ""};
-      verdict.requeue.push_back(std::move(u));
-      std::string again = fmt::format("{} failed test{} run again (retry {} of {})", retry.size(),
-                                      retry.size() == 1 ? "" : "s", unit.attempt + 1, retries);
-      rec.note = rec.note.empty() ? again : rec.note + "; " + again;
-    }
-  } else if (!synthetic.empty()) {
-    write_cases(rec, unit, synthetic);
-    for (const junit::SyntheticCase& c : synthetic)
-      if (failing(c.outcome)) ++written_failures;
   }
-
-  if (junit_expected) {
-    rec.result = st.success() && rec.failures == 0 ? "passed"
-                 : st.success()                    ? "failed"
-                                                   : result_of(st);
-  } else {
-    rec.result = result_of(st);
-  }
+  rec.result = results::to_string(results::result_of(facts, decision, rec.failures));
   status_.unit_finished(rec);
   verdict.failed_tests = written_failures;
   units_.push_back(std::move(rec));
   return verdict;
+}
+
+int RunListener::apply_retries(int shard, const Unit& unit, const results::Decision& decision,
+                               std::optional<junit::UnitResults> pending,
+                               const std::vector<junit::SyntheticCase>& synthetic, UnitRecord& rec,
+                               UnitVerdict& verdict) {
+  int written_failures = 0;
+  std::vector<std::string> retry, seen;
+  if (pending && pending->ok())
+    written_failures +=
+        settle(std::move(*pending), shard, unit, rec, retry, seen, decision.may_retry);
+  if (!synthetic.empty())
+    written_failures += settle(junit::UnitResults::synthetic(jobs_.suite().name, synthetic), shard,
+                               unit, rec, retry, seen, decision.may_retry);
+  // Held tests of this unit that got no result and are not being isolated:
+  // the failure they last had stands.
+  std::vector<std::string> orphans;
+  for (const std::string& key : held_keys(unit)) {
+    bool isolated_now =
+        std::any_of(decision.isolating.begin(), decision.isolating.end(),
+                    [&](const auto& id) { return app::RetryBook::id_key(unit.entry, id) == key; });
+    if (!isolated_now && std::find(seen.begin(), seen.end(), key) == seen.end())
+      orphans.push_back(key);
+  }
+  written_failures += write_held(orphans, shard, unit, rec);
+  if (!retry.empty()) {
+    const int retries = retries_for(unit.entry);
+    rec.retried = static_cast<int>(retry.size());
+    Unit u = derived_unit(unit, unit.tests.empty() ? std::vector<std::string>{} : retry,
+                          unit.attempt + 1, app::retry_label(unit.label, unit.attempt + 1));
+    origins_[u.id] = Origin{"retry", "", ""};
+    verdict.requeue.push_back(std::move(u));
+    std::string again = fmt::format("{} failed test{} run again (retry {} of {})", retry.size(),
+                                    retry.size() == 1 ? "" : "s", unit.attempt + 1, retries);
+    rec.note = rec.note.empty() ? again : rec.note + "; " + again;
+  }
+  return written_failures;
 }
 
 void RunListener::record_timings_into(Timings* timings) {

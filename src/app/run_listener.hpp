@@ -14,6 +14,7 @@
 #include "shardrun/job_builder.hpp"
 #include "shardrun/junit.hpp"
 #include "shardrun/junit_attempts.hpp"
+#include "shardrun/results.hpp"
 #include "shardrun/scheduler.hpp"
 #include "shardrun/status.hpp"
 #include "shardrun/timings.hpp"
@@ -72,12 +73,20 @@ class RunListener final : public SchedulerListener {
   const std::vector<FlakyTest>& flaky() const { return flaky_; }
 
  private:
-  /// Why a unit that this listener queued exists.
-  struct Origin {
-    std::string role;     // "retry" or "isolation"
-    std::string crashed;  // isolation: the unit whose crash is being isolated, "api#3"
-    std::string how;      // and how it ended, "killed by signal 11 (SIGSEGV)"
-  };
+  using Origin = results::Origin;
+
+  /// The facts of a finished unit for the result policy; reads the unit's
+  /// JUnit once (written to the report at once when no retry applies, and
+  /// counted into `rec`; else kept in `pending`) and records its timings.
+  results::Finished gather(int shard, const Unit& unit, const Completion& done, UnitRecord& rec,
+                           std::optional<junit::UnitResults>& pending, int& written_failures);
+  /// Carries out the retry part of a decision: settles `pending` and
+  /// `synthetic` through the RetryBook, writes orphaned held tests, queues
+  /// the retry. Returns the failed tests written.
+  int apply_retries(int shard, const Unit& unit, const results::Decision& decision,
+                    std::optional<junit::UnitResults> pending,
+                    const std::vector<junit::SyntheticCase>& synthetic, UnitRecord& rec,
+                    UnitVerdict& verdict);
 
   UnitRecord base_record(int shard, const Unit& unit) const;
   junit::SuiteLabel label_for(int shard, const Unit& unit) const;

@@ -1,0 +1,90 @@
+#pragma once
+// The result policy (DESIGN §3 "Results", §8 rule 9): what a finished unit
+// means, decided from facts alone. No files, no processes, no report: the
+// run's listener gathers the facts (the completion, the unit's JUnit read
+// once, the unit's origin), asks decide(), and carries the decision out
+// (writes testcases, holds failed tests for a retry, queues units).
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "shardrun/junit.hpp"
+#include "shardrun/process.hpp"
+
+namespace shardrun::results {
+
+/// What a unit's run record says of it.
+enum class Result { kPassed, kFailed, kError, kTimeout, kInterrupted, kSplit };
+
+/// "passed", "failed", "error", "timeout", "interrupted", "split".
+const char* to_string(Result result);
+
+/// Why a unit that the run queued itself exists.
+struct Origin {
+  std::string role;     ///< "retry" or "isolation"
+  std::string crashed;  ///< isolation: the unit whose crash is being isolated, "api#3"
+  std::string how;      ///< and how it ended, "killed by signal 11 (SIGSEGV)"
+};
+
+/// What is known of a finished unit.
+struct Finished {
+  std::string label;               ///< the unit's label, "api#3"
+  std::vector<std::string> tests;  ///< its test ids (empty: the whole entry)
+  int attempt = 0;
+  int retries = 0;  ///< the entry's retries
+  std::optional<Origin> origin;
+  ExitStatus status;
+  std::string stopped_because;  ///< set when the scheduler stopped it (a service died)
+  bool junit_expected = false;  ///< the command writes {junit}, or a file is there
+  bool junit_ok = false;        ///< ... and it was read
+  std::string junit_path;
+  std::string junit_error;
+  bool any_case_failed = false;      ///< a testcase of the JUnit failed or errored
+  std::vector<std::string> missing;  ///< test ids without a testcase (all, without JUnit)
+};
+
+/// Testcases shardrun makes up for tests that have none of their own.
+struct Synthesized {
+  std::vector<std::string> ids;  ///< one testcase each; empty: one for the unit
+  junit::Outcome outcome = junit::Outcome::kErrored;
+  std::string message;
+  std::string type;        ///< "shardrun.crash", "shardrun.junit", "shardrun.exit-status"
+  bool with_tail = false;  ///< the body is the outcome and the unit's log tail
+  bool at_once = false;    ///< written now, never held for a retry
+};
+
+/// Test ids to run again as two halves of the same attempt.
+struct Halves {
+  std::vector<std::string> ids;
+  std::optional<Origin> origin;  ///< what the halves are (kept from the unit when it had one)
+};
+
+struct Decision {
+  /// The unit's outcome in words ("exit status 1"; "...; the unit was
+  /// stopped: ..."), the first part of every note and log-tail body.
+  std::string outcome_text;
+  std::string note;  ///< for the run record; the retry's words are added later
+  std::optional<Halves> halves;
+  std::optional<Synthesized> synthesized;
+  /// Failed tests may be held for another attempt.
+  bool may_retry = false;
+  /// The tests being isolated (held tests among them are not orphans).
+  std::vector<std::string> isolating;
+  /// Set when the result does not depend on the testcases written.
+  std::optional<Result> result;
+};
+
+/// The decision for a finished unit (the outcome table is in results.cpp
+/// and tests/unit/results/).
+Decision decide(const Finished& unit);
+
+/// The unit's result once its testcases are written: `failures` is how
+/// many of them failed or errored.
+Result result_of(const Finished& unit, const Decision& decision, int failures);
+
+/// A command that could not start because its argument list (with the
+/// environment) is over the kernel's limit: E2BIG.
+bool too_long_to_start(const ExitStatus& status);
+
+}  // namespace shardrun::results
