@@ -16,6 +16,7 @@
 
 #include "shardrun/command_runner.hpp"
 #include "shardrun/unit.hpp"
+#include "shardrun/unit_source.hpp"
 
 namespace shardrun {
 
@@ -70,6 +71,9 @@ class SchedulerListener {
   virtual UnitVerdict on_unit_end(int shard, const Unit& unit, const Completion& done) = 0;
   /// A unit that never started (interrupted run, max failures, no shard left).
   virtual void on_unit_not_run(const Unit& unit, const std::string& reason) = 0;
+  /// A unit whose result its UnitSource refused (it was taken from this
+  /// run): nothing of it is reported here.
+  virtual void on_unit_rejected(int /*shard*/, const Unit& /*unit*/, const Completion& /*done*/) {}
   /// Setup, teardown or a resource of a shard failed.
   virtual void on_shard_problem(int shard, const std::string& what) = 0;
   /// Called about every poll interval while waiting, for live status lines.
@@ -78,7 +82,8 @@ class SchedulerListener {
 
 struct SchedulerOptions {
   int shards = 1;
-  /// Stop starting units once this many tests failed (0: never).
+  /// Stop starting units once this many tests failed (0: never); used by
+  /// run(std::deque<Unit>), whose LocalQueue keeps the count.
   int max_failures = 0;
   /// How many interrupt requests (SIGINT/SIGTERM) arrived so far; polled.
   std::function<int()> interrupts = [] { return 0; };
@@ -101,6 +106,8 @@ class Scheduler {
   /// Runs every unit in queue order (front first) on free shards and returns
   /// when every shard has been torn down.
   SchedulerResult run(std::deque<Unit> queue);
+  /// Runs the units `source` gives until it has none left, or the run stops.
+  SchedulerResult run(UnitSource& source);
 
  private:
   enum class Phase { kIdle, kResources, kSetup, kReady, kUnit, kTeardown, kRelease, kDone };
@@ -122,6 +129,7 @@ class Scheduler {
     std::vector<std::optional<Service>> services;  // by resource index
     std::optional<std::string> broken;             // a service died: take no more units
     bool setup_started = false;
+    bool waiting_work = false;  // ready, and its source said "nothing yet"
     ShardReport report;
   };
 
@@ -138,7 +146,7 @@ class Scheduler {
   bool accepting_units() const;
   int shard_of(std::uint64_t child) const;
   bool any_waiting_ready() const;
-  bool units_running() const;
+  bool any_waiting_work() const;
   std::size_t shards_claiming() const;
 
   CommandRunner& runner_;
@@ -146,9 +154,8 @@ class Scheduler {
   JobSource& jobs_;
   SchedulerListener& listener_;
   SchedulerOptions options_;
-  std::deque<Unit> queue_;
+  UnitSource* source_ = nullptr;  // during run()
   std::vector<ShardState> shards_;
-  int failed_tests_ = 0;
   int interrupts_seen_ = 0;
   SchedulerResult result_;
 };

@@ -22,15 +22,21 @@ Scheduler::Scheduler(CommandRunner& runner, const TimeSource& clock, JobSource& 
       options_(std::move(options)) {}
 
 SchedulerResult Scheduler::run(std::deque<Unit> queue) {
-  queue_ = std::move(queue);
+  LocalQueue source(std::move(queue), options_.max_failures);
+  return run(source);
+}
+
+SchedulerResult Scheduler::run(UnitSource& source) {
+  source_ = &source;
   shards_.assign(std::max(1, options_.shards), ShardState{});
   result_ = SchedulerResult{};
   result_.started = clock_.now();
 
   check_interrupts();
   advance_all();
-  // A resource being made in-process (a connection) has no child to wait for.
-  while (runner_.running() > 0 || any_waiting_ready()) {
+  // A resource being made in-process (a connection) has no child to wait
+  // for, nor has a shard whose source has no unit for it yet.
+  while (runner_.running() > 0 || any_waiting_ready() || any_waiting_work()) {
     check_interrupts();
     // A resource on its way up is probed often: start-up time is paid per shard.
     Millis wait =
@@ -48,8 +54,8 @@ SchedulerResult Scheduler::run(std::deque<Unit> queue) {
   std::string reason = result_.interrupted           ? "interrupted before it started"
                        : result_.stopped_by_failures ? "not run: --max-failures reached"
                                                      : "not run: no shard could be prepared";
-  for (const Unit& unit : queue_) listener_.on_unit_not_run(unit, reason);
-  queue_.clear();
+  for (const Unit& unit : source.drain()) listener_.on_unit_not_run(unit, reason);
+  source_ = nullptr;
 
   result_.ended = clock_.now();
   for (const ShardState& shard : shards_) result_.shards.push_back(shard.report);
@@ -68,9 +74,9 @@ std::size_t Scheduler::shards_claiming() const {
   });
 }
 
-bool Scheduler::units_running() const {
+bool Scheduler::any_waiting_work() const {
   return std::any_of(shards_.begin(), shards_.end(),
-                     [](const ShardState& s) { return s.phase == Phase::kUnit; });
+                     [](const ShardState& s) { return s.waiting_work; });
 }
 
 bool Scheduler::any_waiting_ready() const {
@@ -88,7 +94,7 @@ void Scheduler::advance(int shard) {
     if (s.child) return;  // a command of this shard is running: wait for it
     switch (s.phase) {
       case Phase::kIdle:
-        if (!accepting_units() || queue_.size() <= shards_claiming()) return;
+        if (!accepting_units() || source_->waiting() <= shards_claiming()) return;
         s.services.assign(jobs_.resource_count(), std::nullopt);
         s.phase = Phase::kResources;
         continue;
@@ -112,15 +118,23 @@ void Scheduler::advance(int shard) {
         s.phase = Phase::kReady;
         continue;
       case Phase::kReady: {
-        // An empty queue while units still run may fill again (retries,
-        // crash isolation): stay ready so those run in parallel.
-        if (accepting_units() && !s.broken && queue_.empty() && units_running()) return;
-        if (!accepting_units() || queue_.empty() || s.broken) {
+        s.waiting_work = false;
+        if (!accepting_units() || s.broken) {
           begin_teardown(shard);
           continue;
         }
-        s.unit = std::move(queue_.front());
-        queue_.pop_front();
+        UnitSource::Take take = source_->take(shard);
+        if (take.answer == UnitSource::Answer::kNotYet) {
+          // Stay ready: retries and crash-isolation halves of units still
+          // running (or another machine's units) should run in parallel.
+          s.waiting_work = true;
+          return;
+        }
+        if (take.answer == UnitSource::Answer::kDone || !take.unit) {
+          begin_teardown(shard);
+          continue;
+        }
+        s.unit = std::move(take.unit);
         s.child = runner_.start(jobs_.unit(shard, *s.unit));
         s.phase = Phase::kUnit;
         listener_.on_unit_start(shard, *s.unit, clock_.now());
@@ -299,6 +313,10 @@ void Scheduler::on_completion(const Completion& done) {
       s.phase = Phase::kReady;
       s.report.units += 1;
       s.report.busy_seconds += seconds_between(done.started, done.ended);
+      if (!source_->accept(shard, unit)) {
+        listener_.on_unit_rejected(shard, unit, done);
+        return;
+      }
       UnitVerdict verdict;
       if (s.broken && done.status.interrupted) {
         Completion stopped = done;
@@ -307,10 +325,8 @@ void Scheduler::on_completion(const Completion& done) {
       } else {
         verdict = listener_.on_unit_end(shard, unit, done);
       }
-      failed_tests_ += verdict.failed_tests;
-      for (Unit& retry : verdict.requeue) queue_.push_back(std::move(retry));
-      if (options_.max_failures > 0 && failed_tests_ >= options_.max_failures &&
-          !result_.stopped_by_failures) {
+      source_->finished(shard, unit, verdict);
+      if (source_->budget_spent() && !result_.stopped_by_failures) {
         result_.stopped_by_failures = true;
         stop_units(false);
       }

@@ -110,6 +110,10 @@ struct Recorder final : SchedulerListener {
   void on_shard_problem(int shard, const std::string& what) override {
     problems.emplace_back(shard, what);
   }
+  std::vector<std::size_t> rejected;
+  void on_unit_rejected(int, const Unit& unit, const Completion&) override {
+    rejected.push_back(unit.id);
+  }
 };
 
 struct Fixture {
@@ -121,6 +125,10 @@ struct Fixture {
   SchedulerResult run(std::deque<Unit> units, SchedulerOptions options) {
     Scheduler scheduler(runner, clock, jobs, recorder, std::move(options));
     return scheduler.run(std::move(units));
+  }
+  SchedulerResult run(UnitSource& source, SchedulerOptions options) {
+    Scheduler scheduler(runner, clock, jobs, recorder, std::move(options));
+    return scheduler.run(source);
   }
   // Names of the started fake commands, in order.
   std::vector<std::string> started_names() const {
@@ -443,4 +451,109 @@ TEST_CASE("a pending in-process resource is polled without holding up other shar
   CHECK(f.recorder.runs[0].start == Approx(2.5).margin(0.05));
   // Shard 1's half-made resource was released too.
   CHECK(std::count(jobs.events.begin(), jobs.events.end(), "release 1") == 1);
+}
+
+namespace {
+
+// A source like a queue on a network service: units appear at given times
+// (another machine adds them), "nothing yet" before; it may refuse results.
+struct TimedSource final : UnitSource {
+  FakeClock& clock;
+  std::vector<std::pair<double, Unit>> arrivals;  // (seconds, unit), in time order
+  double closes_at = 0;                           // after this, and empty: done
+  std::set<std::size_t> refuse;                   // unit ids whose results it refuses
+  std::vector<std::string> calls;
+  int failed = 0;
+
+  explicit TimedSource(FakeClock& c) : clock(c) {}
+  Take take(int shard) override {
+    if (!arrivals.empty() && arrivals.front().first <= clock.seconds()) {
+      Unit unit = arrivals.front().second;
+      arrivals.erase(arrivals.begin());
+      calls.push_back(fmt::format("take {} -> {}", shard, unit.id));
+      return Take{Answer::kUnit, unit};
+    }
+    if (!arrivals.empty() || clock.seconds() < closes_at) return Take{Answer::kNotYet, {}};
+    return Take{Answer::kDone, {}};
+  }
+  std::size_t waiting() const override { return arrivals.empty() ? 0 : arrivals.size(); }
+  bool accept(int, const Unit& unit) override { return refuse.count(unit.id) == 0; }
+  void finished(int, const Unit& unit, const UnitVerdict& verdict) override {
+    calls.push_back(fmt::format("finished {}", unit.id));
+    failed += verdict.failed_tests;
+  }
+  bool budget_spent() const override { return false; }
+  std::vector<Unit> drain() override {
+    std::vector<Unit> rest;
+    for (auto& [when, unit] : arrivals) rest.push_back(unit);
+    arrivals.clear();
+    return rest;
+  }
+};
+
+}  // namespace
+
+TEST_CASE("a source that answers \"nothing yet\" is asked again until its unit comes") {
+  Fixture f;
+  TimedSource source(f.clock);
+  // Unit 1 is there at once; unit 2 only at 6 s, long after unit 1 ended
+  // (setup 0.5 s + 1 s): nothing runs in between, and the run must wait.
+  source.arrivals = {{0, make_unit(1, 1)}, {6, make_unit(2, 1)}};
+  auto result = f.run(source, {.shards = 1});
+  REQUIRE(f.recorder.runs.size() == 2);
+  CHECK(f.recorder.runs[1].unit == 2);
+  CHECK(f.recorder.runs[1].start >= 6.0);
+  CHECK(f.recorder.runs[1].start < 6.2);  // asked about every poll interval
+  CHECK(source.calls ==
+        std::vector<std::string>{"take 0 -> 1", "finished 1", "take 0 -> 2", "finished 2"});
+  CHECK(f.recorder.not_run.empty());
+  CHECK_FALSE(result.interrupted);
+}
+
+TEST_CASE("a refused result is not reported, and the shard goes on") {
+  Fixture f;
+  TimedSource source(f.clock);
+  source.arrivals = {{0, make_unit(1, 1, 1)}, {0, make_unit(2, 1)}};
+  source.refuse = {1};  // unit 1 was taken from this run: its failure is not ours
+  f.run(source, {.shards = 1});
+  CHECK(f.recorder.rejected == std::vector<std::size_t>{1});
+  REQUIRE(f.recorder.runs.size() == 1);
+  CHECK(f.recorder.runs[0].unit == 2);
+  CHECK(source.calls == std::vector<std::string>{"take 0 -> 1", "take 0 -> 2", "finished 2"});
+  CHECK(source.failed == 0);
+}
+
+TEST_CASE("an interrupt while a source has nothing yet ends the run, its units not run") {
+  Fixture f;
+  TimedSource source(f.clock);
+  source.arrivals = {{0, make_unit(1, 1)}, {50, make_unit(2, 1)}};
+  auto result =
+      f.run(source, {.shards = 1, .interrupts = [&f] { return f.clock.seconds() > 5 ? 1 : 0; }});
+  CHECK(result.interrupted);
+  REQUIRE(f.recorder.runs.size() == 1);
+  REQUIRE(f.recorder.not_run.size() == 1);
+  CHECK(f.recorder.not_run[0].first == 2);
+  CHECK(f.clock.seconds() < 10);  // it did not wait for unit 2's arrival
+}
+
+TEST_CASE("the local queue: done only when empty and nothing it handed out still runs") {
+  LocalQueue queue({make_unit(1, 1), make_unit(2, 1)}, 3);
+  CHECK(queue.waiting() == 2);
+  UnitSource::Take a = queue.take(0);
+  REQUIRE(a.answer == UnitSource::Answer::kUnit);
+  CHECK(a.unit->id == 1);
+  UnitSource::Take b = queue.take(1);
+  CHECK(b.unit->id == 2);
+  CHECK(queue.take(0).answer == UnitSource::Answer::kNotYet);  // 1 and 2 still run
+  UnitVerdict retry{2, {make_unit(3, 1)}};
+  queue.finished(0, *a.unit, retry);
+  CHECK_FALSE(queue.budget_spent());
+  UnitSource::Take c = queue.take(0);
+  CHECK(c.unit->id == 3);
+  queue.finished(1, *b.unit, UnitVerdict{1, {}});
+  CHECK(queue.budget_spent());                                 // 3 failed tests of 3
+  CHECK(queue.take(1).answer == UnitSource::Answer::kNotYet);  // 3 still runs
+  queue.finished(0, *c.unit, UnitVerdict{});
+  CHECK(queue.take(0).answer == UnitSource::Answer::kDone);
+  CHECK(queue.drain().empty());
 }
