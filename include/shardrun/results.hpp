@@ -5,6 +5,7 @@
 // once, the unit's origin), asks decide(), and carries the decision out
 // (writes testcases, holds failed tests for a retry, queues units).
 
+#include <cstddef>
 #include <optional>
 #include <string>
 #include <vector>
@@ -82,6 +83,22 @@ Decision decide(const Finished& unit);
 /// The unit's result once its testcases are written: `failures` is how
 /// many of them failed or errored.
 Result result_of(const Finished& unit, const Decision& decision, int failures);
+
+/// How a whole run ended, for its exit status.
+struct RunEnd {
+  bool interrupted = false;
+  int signal = 0;         ///< the last interrupting signal (0: unknown, taken as SIGINT)
+  bool problems = false;  ///< infrastructure problems, or the report could not be written
+  int failing_tests = 0;  ///< failed and errored testcases in the report
+  bool stopped_by_failures = false;
+  std::size_t flaky = 0;  ///< tests that passed only on a retry
+  bool fail_on_flaky = false;
+};
+
+/// DESIGN §7: 128 + the signal when interrupted; else 3 for infrastructure
+/// problems; else 1 when tests failed (or --max-failures stopped the run,
+/// or --fail-on-flaky and a test was flaky); else 0.
+int exit_status(const RunEnd& end);
 
 /// A command that could not start because its argument list (with the
 /// environment) is over the kernel's limit: E2BIG.

@@ -63,6 +63,7 @@ struct FailedTest {
 };
 
 struct RunSummary {
+  bool report_written = true;  ///< false: the merged report could not be written
   std::string suite;
   std::string run_id;
   std::filesystem::path run_dir;

@@ -16,6 +16,7 @@
 #include "shardrun/job_builder.hpp"
 #include "shardrun/junit.hpp"
 #include "shardrun/leftovers.hpp"
+#include "shardrun/results.hpp"
 #include "shardrun/status.hpp"
 #include "shardrun/timings.hpp"
 
@@ -68,140 +69,144 @@ std::optional<std::string> getenv_string(const char* name) {
 
 }  // namespace
 
-int run_suite(const Options& options, const InterruptSource& interrupts) {
-  const std::string shown_file = options.suite.string();
-  Suite suite = load_suite(options.suite);
-  if (!options.entries.empty()) app::select_entries(suite, options.entries);
-  int cpus = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  int workers = resolve_workers(options.workers, suite.workers, suite.workers_auto, cpus);
-  bool plan_only = options.command == Options::Command::kPlan || options.dry_run;
+namespace {
 
-  fs::path timings_path =
-      options.timings ? fs::absolute(*options.timings) : suite.dir / ".shardrun" / "timings.json";
+// What a run has before it plans: the suite, its history, its folder and
+// the runner of its processes.
+struct RunSetup {
+  Suite suite;
+  int workers = 1;
+  fs::path timings_path;
+  Timings timings;
+  fs::path runs_dir;
+  RunContext context;
+  std::optional<app::LastFailed> last_failed;
+  std::unique_ptr<CommandRunner> runner;
+};
+
+RunSetup prepare_run(const Options& options) {
+  RunSetup run;
+  run.suite = load_suite(options.suite);
+  if (!options.entries.empty()) app::select_entries(run.suite, options.entries);
+  int cpus = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  run.workers = resolve_workers(options.workers, run.suite.workers, run.suite.workers_auto, cpus);
+  run.timings_path = options.timings ? fs::absolute(*options.timings)
+                                     : run.suite.dir / ".shardrun" / "timings.json";
   std::string timings_warning;
-  Timings timings = Timings::load(timings_path, &timings_warning);
+  run.timings = Timings::load(run.timings_path, &timings_warning);
   if (!timings_warning.empty()) fmt::print(stderr, "shardrun: warning: {}\n", timings_warning);
 
-  TimePoint run_start = Clock::now();
-  RunContext context;
+  RunContext& context = run.context;
   context.run_id = make_run_id();
-  fs::path runs_dir =
-      options.runs_dir ? fs::absolute(*options.runs_dir) : suite.dir / ".shardrun" / "runs";
-  make_dirs(runs_dir);
+  run.runs_dir =
+      options.runs_dir ? fs::absolute(*options.runs_dir) : run.suite.dir / ".shardrun" / "runs";
+  make_dirs(run.runs_dir);
   // Before this run's folder exists and before pruning: the last run's.
-  std::optional<app::LastFailed> last_failed;
-  if (options.last_failed) last_failed = app::read_last_failed(runs_dir);
+  if (options.last_failed) run.last_failed = app::read_last_failed(run.runs_dir);
   // Before pruning, which would delete the records of a killed run's children.
-  std::string cleaned = clean_leftovers(runs_dir, context.run_id).message();
+  std::string cleaned = clean_leftovers(run.runs_dir, context.run_id).message();
   if (!cleaned.empty()) fmt::print(stderr, "shardrun: {}\n", cleaned);
-  prune_runs(runs_dir, options.keep_runs);
-  context.run_dir = runs_dir / context.run_id;
+  prune_runs(run.runs_dir, options.keep_runs);
+  context.run_dir = run.runs_dir / context.run_id;
   for (const char* sub : {"logs", "junit", "tmp"}) make_dirs(context.run_dir / sub);
-  context.shards = workers;
+  context.shards = run.workers;
   context.base_env = current_environment();
   context.kill_grace = options.kill_grace;
   context.keep_resources = options.keep_resources;
-  std::unique_ptr<CommandRunner> runner = make_real_command_runner(context.run_dir, context.run_id);
+  run.runner = make_real_command_runner(context.run_dir, context.run_id);
+  return run;
+}
 
-  // Plan: discovered test ids batched by predicted time, longest first; or
-  // exactly the units of --plan-in.
-  std::vector<Unit> planned;
+// --last-failed: the entries cut down to what failed in the last run, or
+// all of them when there is no such run or nothing failed in it.
+void keep_last_failed(const RunSetup& run, std::vector<PlanEntry>& entries) {
+  if (!run.last_failed) {
+    fmt::print(stderr, "shardrun: --last-failed: no earlier run in {}; running everything\n",
+               run.runs_dir.string());
+    return;
+  }
+  std::vector<PlanEntry> kept = entries;
+  std::size_t left = app::keep_last_failed(run.suite, kept, *run.last_failed);
+  if (kept.empty()) {
+    fmt::print(stderr, "shardrun: --last-failed: nothing failed in run {}; running everything\n",
+               run.last_failed->run_id);
+    return;
+  }
+  fmt::print(stderr, "shardrun: --last-failed: {} test ids or entries that failed in run {}\n",
+             left, run.last_failed->run_id);
+  entries = std::move(kept);
+}
+
+struct Planned {
+  std::vector<Unit> units;
   std::vector<EntryCosts> costs;  // for `shardrun plan`
   bool discovery_interrupted = false;
+  bool listed = false;  // --list printed the entries: nothing runs
+};
+
+// Discovered test ids batched by predicted time, longest first; or exactly
+// the units of --plan-in.
+Planned plan_run(const Options& options, RunSetup& run, const InterruptSource& interrupts,
+                 bool plan_only) {
+  Planned planned;
   if (options.plan_in) {
-    planned = app::read_plan_file(*options.plan_in, suite);
+    planned.units = app::read_plan_file(*options.plan_in, run.suite);
+    return planned;
+  }
+  std::optional<std::pair<int, int>> node;
+  if (options.shard_count) {
+    node = std::pair{*options.shard_index, *options.shard_count};
   } else {
-    std::optional<std::pair<int, int>> node;
-    if (options.shard_count) {
-      node = std::pair{*options.shard_index, *options.shard_count};
-    } else {
-      node = detect_ci_node(getenv_string);
-    }
-    JobBuilder discovery_jobs(suite, context);
-    std::vector<PlanEntry> entries;
-    try {
-      fs::path cache_dir = timings_path.parent_path() / "discovery";
-      std::vector<fs::path> own = {timings_path, cache_dir, runs_dir, fs::absolute(options.junit)};
-      for (fs::path& p : own) p = p.lexically_normal();
-      entries = app::discover_entries(suite, discovery_jobs, *runner, interrupts, shown_file,
-                                      cache_dir, own);
-    } catch (const app::DiscoveryInterrupted& e) {
-      if (plan_only || options.list) throw;
-      // Still a report: every entry's units as not run (nothing was set up).
-      entries = e.entries();
-      discovery_interrupted = true;
-    }
-    if (options.last_failed) {
-      if (!last_failed) {
-        fmt::print(stderr, "shardrun: --last-failed: no earlier run in {}; running everything\n",
-                   runs_dir.string());
-      } else {
-        std::vector<PlanEntry> kept = entries;
-        std::size_t left = app::keep_last_failed(suite, kept, *last_failed);
-        if (kept.empty()) {
-          fmt::print(stderr,
-                     "shardrun: --last-failed: nothing failed in run {}; running everything\n",
-                     last_failed->run_id);
-        } else {
-          fmt::print(stderr,
-                     "shardrun: --last-failed: {} test ids or entries that failed in run {}\n",
-                     left, last_failed->run_id);
-          entries = std::move(kept);
-        }
-      }
-    }
-    if (options.list) {
-      std::fputs(app::format_list(suite, entries).c_str(), stdout);
-      return 0;
-    }
-    // Split across CI nodes, every node runs `workers` shards: plan for all
-    // of them, or each node would get only a fraction of a unit per shard.
-    app::fit_command_lines(suite, entries);
-    PlanOptions plan_options;
-    plan_options.shards = workers * (node ? node->second : 1);
-    planned = make_plan(entries, timings, plan_options);
-    costs = describe_costs(entries, timings);
-    if (node && node->second > 1) planned = select_node(planned, node->first, node->second);
+    node = detect_ci_node(getenv_string);
   }
-  if (options.plan_out && !discovery_interrupted)
-    app::write_plan_file(*options.plan_out, suite, planned);
-  if (plan_only) {
-    std::fputs(app::format_plan(suite, planned, workers, options.json, costs).c_str(), stdout);
-    return 0;
+  JobBuilder discovery_jobs(run.suite, run.context);
+  std::vector<PlanEntry> entries;
+  try {
+    fs::path cache_dir = run.timings_path.parent_path() / "discovery";
+    std::vector<fs::path> own = {run.timings_path, cache_dir, run.runs_dir,
+                                 fs::absolute(options.junit)};
+    for (fs::path& p : own) p = p.lexically_normal();
+    entries = app::discover_entries(run.suite, discovery_jobs, *run.runner, interrupts,
+                                    options.suite.string(), cache_dir, own);
+  } catch (const app::DiscoveryInterrupted& e) {
+    if (plan_only || options.list) throw;
+    // Still a report: every entry's units as not run (nothing was set up).
+    entries = e.entries();
+    planned.discovery_interrupted = true;
   }
-  std::deque<Unit> units(planned.begin(), planned.end());
-  // Shards beyond the number of units would only be set up and torn down.
-  int shards = std::max(1, std::min<int>(workers, static_cast<int>(units.size())));
-  context.shards = shards;
+  if (options.last_failed) keep_last_failed(run, entries);
+  if (options.list) {
+    std::fputs(app::format_list(run.suite, entries).c_str(), stdout);
+    planned.listed = true;
+    return planned;
+  }
+  // Split across CI nodes, every node runs `workers` shards: plan for all
+  // of them, or each node would get only a fraction of a unit per shard.
+  app::fit_command_lines(run.suite, entries);
+  PlanOptions plan_options;
+  plan_options.shards = run.workers * (node ? node->second : 1);
+  planned.units = make_plan(entries, run.timings, plan_options);
+  planned.costs = describe_costs(entries, run.timings);
+  if (node && node->second > 1)
+    planned.units = select_node(planned.units, node->first, node->second);
+  return planned;
+}
 
-  JobBuilder jobs(suite, context);
-  fs::path report_path = fs::absolute(options.junit);
-  junit::ReportWriter report(report_path, suite.name);
-  StatusPrinter::Options status_options = StatusPrinter::detect();
-  // --output-limit bounds every log tail, the printed one included.
-  status_options.tail_lines = std::min(options.tail_lines, options.output_limit);
-  status_options.tail_bytes = options.output_limit * 1024;
-  StatusPrinter status(status_options);
-  RunListener listener(jobs, report, status, run_start);
-  listener.set_plan(units, shards);
-  listener.set_output_limit(options.output_limit);
-  std::vector<int> retries;
-  for (const Entry& entry : suite.tests) retries.push_back(options.retries.value_or(entry.retries));
-  listener.set_retries(std::move(retries));
-  status.set_total(units.size());
-  status.message(fmt::format("shardrun: {} — {} units on {} shards (run {})", suite.name,
-                             units.size(), shards, context.run_dir.string()));
-
-  listener.record_timings_into(&timings);
+// Global setup, the scheduler, global teardown (which always runs once
+// setup could have, after every shard is torn down).
+SchedulerResult execute(RunSetup& run, JobBuilder& jobs, RunListener& listener,
+                        std::deque<Unit> units, int shards, bool discovery_interrupted,
+                        const Options& options, const InterruptSource& interrupts,
+                        TimePoint run_start) {
   SteadyTimeSource clock;
   SchedulerResult result;
   result.started = result.ended = run_start;
-
   // Interrupted during discovery: global setup has not run, so neither it nor
   // the global teardown runs now.
   std::vector<ProcessSpec> setup =
       discovery_interrupted ? std::vector<ProcessSpec>{} : jobs.global_setup();
-  std::vector<std::string> setup_failures = run_sequence(*runner, setup, true, interrupts.count);
+  std::vector<std::string> setup_failures =
+      run_sequence(*run.runner, setup, true, interrupts.count);
   if (!setup_failures.empty()) {
     listener.add_problem("global setup", setup_failures.front());
     for (const Unit& u : units) listener.on_unit_not_run(u, "not run: global setup failed");
@@ -214,34 +219,32 @@ int run_suite(const Options& options, const InterruptSource& interrupts) {
     so.shards = shards;
     so.max_failures = options.max_failures;
     so.interrupts = interrupts.count;
-    Scheduler scheduler(*runner, clock, jobs, listener, so);
+    Scheduler scheduler(*run.runner, clock, jobs, listener, so);
     result = scheduler.run(std::move(units));
   }
-  // Global teardown always runs (once setup could have), after every shard is torn down.
   for (const std::string& f : run_sequence(
-           *runner, discovery_interrupted ? std::vector<ProcessSpec>{} : jobs.global_teardown(),
+           *run.runner, discovery_interrupted ? std::vector<ProcessSpec>{} : jobs.global_teardown(),
            false, interrupts.count))
     listener.add_problem("global teardown", f);
   listener.finish();
+  return result;
+}
 
-  try {
-    timings.save(timings_path);
-  } catch (const Error& e) {
-    status.message(fmt::format("shardrun: warning: timings not saved: {}", e.what()));
-  }
-
+// The report committed and everything the end of a run shows and records.
+RunSummary summarize(const RunSetup& run, junit::ReportWriter& report, RunListener& listener,
+                     StatusPrinter& status, const SchedulerResult& result, int shards,
+                     const Options& options, TimePoint run_start) {
   RunSummary summary;
-  summary.suite = suite.name;
-  summary.run_id = context.run_id;
-  summary.run_dir = context.run_dir;
+  summary.suite = run.suite.name;
+  summary.run_id = run.context.run_id;
+  summary.run_dir = run.context.run_dir;
   summary.report = options.junit;
   summary.shards = shards;
   summary.shard_reports = result.shards;
-  bool report_written = true;
   try {
     report.commit();
   } catch (const Error& e) {
-    report_written = false;
+    summary.report_written = false;
     summary.problems.push_back(fmt::format("report: {}", e.what()));
   }
   for (const std::string& w : report.warnings()) status.message("shardrun: warning: " + w);
@@ -254,26 +257,24 @@ int run_suite(const Options& options, const InterruptSource& interrupts) {
   summary.units = std::move(listener.units());
   summary.flaky = listener.flaky();
   summary.failed_tests =
-      app::failed_tests(report.failed_cases(), suite, app::ci_workspace(getenv_string));
+      app::failed_tests(report.failed_cases(), run.suite, app::ci_workspace(getenv_string));
   summary.located_failures = report.located_failures();
   summary.elapsed = std::chrono::duration<double>(Clock::now() - run_start).count();
+  return summary;
+}
 
-  int code = 0;
-  if (interrupts.count() > 0) {
-    // 130 for SIGINT, 143 for SIGTERM, 129 for SIGHUP: the shell's 128 + n.
-    code = 128 + (interrupts.last_signal() > 0 ? interrupts.last_signal() : SIGINT);
-  } else if (!summary.problems.empty() || !report_written) {
-    code = static_cast<int>(ExitCode::kInfra);
-  } else if (totals.failures + totals.errors > 0 || result.stopped_by_failures) {
-    code = static_cast<int>(ExitCode::kTestsFailed);
-  } else if (options.fail_on_flaky && !summary.flaky.empty()) {
-    code = static_cast<int>(ExitCode::kTestsFailed);
-    status.message(fmt::format("shardrun: --fail-on-flaky: {} test{} passed only on a retry",
-                               summary.flaky.size(), summary.flaky.size() == 1 ? "" : "s"));
-  }
-  summary.exit_code = code;
+StatusPrinter make_status(const Options& options) {
+  StatusPrinter::Options status_options = StatusPrinter::detect();
+  // --output-limit bounds every log tail, the printed one included.
+  status_options.tail_lines = std::min(options.tail_lines, options.output_limit);
+  status_options.tail_bytes = options.output_limit * 1024;
+  return StatusPrinter(status_options);
+}
+
+// run.json, the summary and the CI output, last.
+void finish_run(const RunSummary& summary, StatusPrinter& status, const Options& options) {
   try {
-    write_run_json(context.run_dir / "run.json", summary);
+    write_run_json(summary.run_dir / "run.json", summary);
   } catch (const Error& e) {
     status.message(fmt::format("shardrun: warning: {}", e.what()));
   }
@@ -282,7 +283,67 @@ int run_suite(const Options& options, const InterruptSource& interrupts) {
   for (const std::string& w :
        app::write_ci_output(summary, options.summary_md, getenv_string, stdout))
     status.message("shardrun: warning: " + w);
-  return code;
+}
+
+}  // namespace
+
+int run_suite(const Options& options, const InterruptSource& interrupts) {
+  const bool plan_only = options.command == Options::Command::kPlan || options.dry_run;
+  const TimePoint run_start = Clock::now();
+  RunSetup run = prepare_run(options);
+  Planned planned = plan_run(options, run, interrupts, plan_only);
+  if (planned.listed) return 0;
+  if (options.plan_out && !planned.discovery_interrupted)
+    app::write_plan_file(*options.plan_out, run.suite, planned.units);
+  if (plan_only) {
+    std::fputs(app::format_plan(run.suite, planned.units, run.workers, options.json, planned.costs)
+                   .c_str(),
+               stdout);
+    return 0;
+  }
+  std::deque<Unit> units(planned.units.begin(), planned.units.end());
+  // Shards beyond the number of units would only be set up and torn down.
+  const int shards = std::max(1, std::min<int>(run.workers, static_cast<int>(units.size())));
+  run.context.shards = shards;
+
+  JobBuilder jobs(run.suite, run.context);
+  junit::ReportWriter report(fs::absolute(options.junit), run.suite.name);
+  StatusPrinter status = make_status(options);
+  RunListener listener(jobs, report, status, run_start);
+  listener.set_plan(units, shards);
+  listener.set_output_limit(options.output_limit);
+  std::vector<int> retries;
+  for (const Entry& entry : run.suite.tests)
+    retries.push_back(options.retries.value_or(entry.retries));
+  listener.set_retries(std::move(retries));
+  status.set_total(units.size());
+  status.message(fmt::format("shardrun: {} — {} units on {} shards (run {})", run.suite.name,
+                             units.size(), shards, run.context.run_dir.string()));
+  listener.record_timings_into(&run.timings);
+
+  SchedulerResult result = execute(run, jobs, listener, std::move(units), shards,
+                                   planned.discovery_interrupted, options, interrupts, run_start);
+  try {
+    run.timings.save(run.timings_path);
+  } catch (const Error& e) {
+    status.message(fmt::format("shardrun: warning: timings not saved: {}", e.what()));
+  }
+  RunSummary summary = summarize(run, report, listener, status, result, shards, options, run_start);
+  results::RunEnd end;
+  end.interrupted = interrupts.count() > 0;
+  end.signal = interrupts.last_signal();
+  end.problems = !summary.problems.empty() || !summary.report_written;
+  end.failing_tests = summary.failures + summary.errors;
+  end.stopped_by_failures = result.stopped_by_failures;
+  end.flaky = summary.flaky.size();
+  end.fail_on_flaky = options.fail_on_flaky;
+  summary.exit_code = results::exit_status(end);
+  if (!end.interrupted && !end.problems && end.failing_tests == 0 && !end.stopped_by_failures &&
+      summary.exit_code != 0)
+    status.message(fmt::format("shardrun: --fail-on-flaky: {} test{} passed only on a retry",
+                               end.flaky, end.flaky == 1 ? "" : "s"));
+  finish_run(summary, status, options);
+  return summary.exit_code;
 }
 
 int run_merge(const Options& options) {

@@ -16,9 +16,12 @@
 #include "shardrun/results.hpp"
 
 #include <cerrno>
+#include <csignal>
 #include <cstring>
 
 #include <fmt/format.h>
+
+#include "shardrun/error.hpp"
 
 namespace shardrun::results {
 
@@ -96,6 +99,16 @@ const char* to_string(Result result) {
       return "split";
   }
   return "error";
+}
+
+int exit_status(const RunEnd& end) {
+  // 130 for SIGINT, 143 for SIGTERM, 129 for SIGHUP: the shell's 128 + n.
+  if (end.interrupted) return 128 + (end.signal > 0 ? end.signal : SIGINT);
+  if (end.problems) return static_cast<int>(ExitCode::kInfra);
+  if (end.failing_tests > 0 || end.stopped_by_failures)
+    return static_cast<int>(ExitCode::kTestsFailed);
+  if (end.fail_on_flaky && end.flaky > 0) return static_cast<int>(ExitCode::kTestsFailed);
+  return 0;
 }
 
 bool too_long_to_start(const ExitStatus& status) {

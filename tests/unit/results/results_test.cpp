@@ -203,3 +203,25 @@ TEST_CASE("could not start for E2BIG: split in halves that keep the unit's origi
   CHECK_FALSE(one.halves);
   CHECK(result_of(f, one, 1) == Result::kError);
 }
+
+TEST_CASE("a run's exit status: interrupt, then infrastructure, then failed tests, then flaky") {
+  RunEnd end;
+  CHECK(exit_status(end) == 0);
+  end.flaky = 2;
+  CHECK(exit_status(end) == 0);
+  end.fail_on_flaky = true;
+  CHECK(exit_status(end) == 1);
+  end = RunEnd{};
+  end.stopped_by_failures = true;
+  CHECK(exit_status(end) == 1);
+  end.failing_tests = 3;
+  CHECK(exit_status(end) == 1);
+  end.problems = true;
+  CHECK(exit_status(end) == 3);
+  end.interrupted = true;
+  CHECK(exit_status(end) == 130);  // signal unknown: SIGINT's
+  end.signal = 15;
+  CHECK(exit_status(end) == 143);
+  end.signal = 1;
+  CHECK(exit_status(end) == 129);
+}
