@@ -5,6 +5,7 @@
 
 #include <cstdio>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -51,6 +52,24 @@ struct FlakyTest {
   int failed_attempts = 0;  ///< attempts that failed before the one that passed
 };
 
+/// A phase of a shard's life outside its units (run.json "shard_spans").
+struct ShardSpan {
+  std::string kind;  ///< "resource", "setup" or "teardown"
+  std::string name;  ///< a resource's: "service 'app'"
+  double start = 0;  ///< seconds since the run started, like UnitRecord::start
+  /// A resource: when it was ready (or failed, or was given up); setup and
+  /// teardown: when their last command ended. < 0: it never ended.
+  double end = -1;
+  /// "ready" (a resource) or "ok"; "failed", "interrupted"; "died" (a
+  /// service that was ready and exited on its own); "pending" (never ended).
+  std::string outcome = "pending";
+  std::string error;
+  std::size_t commands = 0;        ///< setup, teardown: how many commands
+  std::optional<double> died;      ///< a resource: when its service exited
+  std::optional<double> released;  ///< a resource: when it was released
+  std::string release_error;
+};
+
 struct RunSummary {
   std::string suite;
   std::string run_id;
@@ -61,6 +80,8 @@ struct RunSummary {
   std::uint64_t tests = 0, failures = 0, errors = 0, skipped = 0;
   std::vector<ShardReport> shard_reports;
   std::vector<UnitRecord> units;
+  /// Per shard (by index), its resources, setup and teardown in the order begun.
+  std::vector<std::vector<ShardSpan>> shard_spans;
   std::vector<std::string> problems;  ///< infrastructure failures
   std::vector<FlakyTest> flaky;       ///< passed on a retry; reported passed
   int exit_code = 0;

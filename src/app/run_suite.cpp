@@ -253,6 +253,7 @@ int run_suite(const Options& options, const InterruptSource& interrupts) {
   for (const std::string& p : listener.problems()) summary.problems.push_back(p);
   summary.units = std::move(listener.units());
   summary.flaky = listener.flaky();
+  summary.shard_spans = listener.shard_spans();
   summary.elapsed = std::chrono::duration<double>(Clock::now() - run_start).count();
 
   int code = 0;
