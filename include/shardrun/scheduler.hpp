@@ -165,6 +165,7 @@ class Scheduler {
   void emit(int shard, ShardEvent::Kind kind, std::size_t resource = 0,
             ShardEvent::Outcome outcome = ShardEvent::Outcome::kOk, std::string error = {});
   void end_setup(int shard, ShardEvent::Outcome outcome, std::string error = {});
+  void setup_failed(int shard, const Completion& done);
   void on_completion(const Completion& done);
   void check_interrupts();
   void stop_units(bool immediate);

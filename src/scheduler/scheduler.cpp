@@ -320,6 +320,20 @@ void Scheduler::on_service_exit(int shard, std::size_t index, const Completion& 
   }
 }
 
+void Scheduler::setup_failed(int shard, const Completion& done) {
+  ShardState& s = shards_[shard];
+  s.report.problem = true;
+  std::string what =
+      fmt::format("shard setup command {} of {} failed ({}): see its log {}", s.next_step + 1,
+                  s.steps.size(), done.status.describe(), s.steps[s.next_step].log.string());
+  end_setup(
+      shard,
+      done.status.interrupted ? ShardEvent::Outcome::kInterrupted : ShardEvent::Outcome::kFailed,
+      what);
+  listener_.on_shard_problem(shard, what);
+  begin_teardown(shard);
+}
+
 void Scheduler::on_completion(const Completion& done) {
   int shard = shard_of(done.id);
   if (shard < 0) {
@@ -343,16 +357,7 @@ void Scheduler::on_completion(const Completion& done) {
         return;
       }
       if (!done.status.success()) {
-        s.report.problem = true;
-        std::string what =
-            fmt::format("shard setup command {} of {} failed ({}): see its log {}", s.next_step + 1,
-                        s.steps.size(), done.status.describe(), s.steps[s.next_step].log.string());
-        end_setup(shard,
-                  done.status.interrupted ? ShardEvent::Outcome::kInterrupted
-                                          : ShardEvent::Outcome::kFailed,
-                  what);
-        listener_.on_shard_problem(shard, what);
-        begin_teardown(shard);
+        setup_failed(shard, done);
         return;
       }
       ++s.next_step;
