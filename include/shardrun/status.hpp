@@ -75,6 +75,7 @@ struct RunSummary {
   std::string run_id;
   std::filesystem::path run_dir;
   std::filesystem::path report;
+  std::filesystem::path timeline;  ///< the run's timeline.html; empty: none written
   int shards = 0;
   double elapsed = 0;
   std::uint64_t tests = 0, failures = 0, errors = 0, skipped = 0;

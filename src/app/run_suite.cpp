@@ -17,6 +17,7 @@
 #include "shardrun/junit.hpp"
 #include "shardrun/leftovers.hpp"
 #include "shardrun/status.hpp"
+#include "shardrun/timeline.hpp"
 #include "shardrun/timings.hpp"
 
 namespace shardrun {
@@ -272,6 +273,9 @@ int run_suite(const Options& options, const InterruptSource& interrupts) {
   summary.exit_code = code;
   try {
     write_run_json(context.run_dir / "run.json", summary);
+    // Made from run.json, as `shardrun timeline` makes it later.
+    write_timeline(context.run_dir / "timeline.html", {context.run_dir});
+    summary.timeline = context.run_dir / "timeline.html";
   } catch (const Error& e) {
     status.message(fmt::format("shardrun: warning: {}", e.what()));
   }
