@@ -22,4 +22,7 @@ int run_suite(const Options& options, const InterruptSource& interrupts);
 /// `shardrun merge`: returns the exit status.
 int run_merge(const Options& options);
 
+/// `shardrun timeline`: writes the page, prints its path, returns the exit status.
+int run_timeline(const Options& options);
+
 }  // namespace shardrun

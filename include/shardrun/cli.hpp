@@ -12,7 +12,7 @@
 namespace shardrun {
 
 struct Options {
-  enum class Command { kRun, kMerge, kPlan };
+  enum class Command { kRun, kMerge, kPlan, kTimeline };
   Command command = Command::kRun;
 
   // run
@@ -51,6 +51,10 @@ struct Options {
   // merge
   std::filesystem::path merge_output;
   std::vector<std::filesystem::path> merge_inputs;
+
+  // timeline
+  std::vector<std::filesystem::path> timeline_runs;  ///< run directories (or run.json files)
+  std::optional<std::filesystem::path> timeline_output;
 };
 
 /// The result of parsing: options to act on, or text to print and exit 0

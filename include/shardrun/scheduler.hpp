@@ -63,6 +63,30 @@ struct UnitVerdict {
   std::vector<Unit> requeue;  ///< units to run again (retries), appended to the queue
 };
 
+/// A step in a shard's life outside its units, for the run's timeline:
+/// resources made and released, setup and teardown begun and ended.
+struct ShardEvent {
+  enum class Kind {
+    kResourceStart,     ///< making resource `resource` began
+    kResourceEnd,       ///< it is ready (kOk), failed, or was given up (kInterrupted)
+    kServiceDied,       ///< a ready service exited on its own (`error` says how)
+    kResourceReleased,  ///< released (after its service stopped); `error` if that failed
+    kSetupStart,        ///< the shard's setup commands (`commands` of them) begin
+    kSetupEnd,          ///< all ran (kOk), one failed, or the shard gave up (kInterrupted)
+    kTeardownStart,     ///< the shard's teardown commands begin (also when there are none)
+    kTeardownEnd,       ///< all ran; kFailed if one failed, kInterrupted if cut short
+  };
+  enum class Outcome { kOk, kFailed, kInterrupted };
+  Kind kind = Kind::kResourceStart;
+  int shard = 0;
+  std::size_t resource = 0;  ///< resource kinds: its index
+  std::string name;          ///< resource kinds: "service 'app'"
+  std::size_t commands = 0;  ///< kSetupStart, kTeardownStart: how many commands
+  Outcome outcome = Outcome::kOk;
+  std::string error;  ///< why, for anything but kOk (and kServiceDied, kResourceReleased)
+  TimePoint when;     ///< the scheduler's clock
+};
+
 /// Told about everything that happens, in order, on the scheduler's thread.
 class SchedulerListener {
  public:
@@ -78,6 +102,8 @@ class SchedulerListener {
   virtual void on_shard_problem(int shard, const std::string& what) = 0;
   /// Called about every poll interval while waiting, for live status lines.
   virtual void on_tick(TimePoint /*now*/) {}
+  /// A shard's resources, setup and teardown, as they begin and end.
+  virtual void on_shard_event(const ShardEvent& /*event*/) {}
 };
 
 struct SchedulerOptions {
@@ -130,6 +156,9 @@ class Scheduler {
     std::optional<std::string> broken;             // a service died: take no more units
     bool setup_started = false;
     bool waiting_work = false;  // ready, and its source said "nothing yet"
+    bool setup_open = false;     // kSetupStart told, kSetupEnd not yet
+    std::string teardown_error;  // the first failed teardown command
+    bool teardown_cut = false;   // a teardown command was interrupted
     ShardReport report;
   };
 
@@ -140,6 +169,11 @@ class Scheduler {
   bool advance_release(int shard);
   void on_service_exit(int shard, std::size_t index, const Completion& done);
   void start_step(int shard);
+  /// Tells the listener, at the clock's now.
+  void emit(int shard, ShardEvent::Kind kind, std::size_t resource = 0,
+            ShardEvent::Outcome outcome = ShardEvent::Outcome::kOk, std::string error = {});
+  void end_setup(int shard, ShardEvent::Outcome outcome, std::string error = {});
+  void setup_failed(int shard, const Completion& done);
   void on_completion(const Completion& done);
   void check_interrupts();
   void stop_units(bool immediate);

@@ -5,6 +5,7 @@
 
 #include <cstdio>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -62,17 +63,38 @@ struct FailedTest {
   long line = 0;     ///< 0: unknown
 };
 
+/// A phase of a shard's life outside its units (run.json "shard_spans").
+struct ShardSpan {
+  std::string kind;  ///< "resource", "setup" or "teardown"
+  std::string name;  ///< a resource's: "service 'app'"
+  double start = 0;  ///< seconds since the run started, like UnitRecord::start
+  /// A resource: when it was ready (or failed, or was given up); setup and
+  /// teardown: when their last command ended. < 0: it never ended.
+  double end = -1;
+  /// "ready" (a resource) or "ok"; "failed", "interrupted"; "died" (a
+  /// service that was ready and exited on its own); "pending" (never ended).
+  std::string outcome = "pending";
+  std::string error;
+  std::size_t commands = 0;        ///< setup, teardown: how many commands
+  std::optional<double> died;      ///< a resource: when its service exited
+  std::optional<double> released;  ///< a resource: when it was released
+  std::string release_error;
+};
+
 struct RunSummary {
   bool report_written = true;  ///< false: the merged report could not be written
   std::string suite;
   std::string run_id;
   std::filesystem::path run_dir;
   std::filesystem::path report;
+  std::filesystem::path timeline;  ///< the run's timeline.html; empty: none written
   int shards = 0;
   double elapsed = 0;
   std::uint64_t tests = 0, failures = 0, errors = 0, skipped = 0;
   std::vector<ShardReport> shard_reports;
   std::vector<UnitRecord> units;
+  /// Per shard (by index), its resources, setup and teardown in the order begun.
+  std::vector<std::vector<ShardSpan>> shard_spans;
   std::vector<std::string> problems;  ///< infrastructure failures
   std::vector<FlakyTest> flaky;       ///< passed on a retry; reported passed
   /// The first failed or errored tests of the report (failures + errors

@@ -1,12 +1,14 @@
 # bash completion for shardrun(1): subcommands, options, option values and
-# suite files (*.yaml, *.yml), JUnit files (*.xml) for `shardrun merge`.
+# suite files (*.yaml, *.yml), JUnit files (*.xml) for `shardrun merge`, run
+# directories for `shardrun timeline`.
 #
 # Installed as share/bash-completion/completions/shardrun, where the
 # bash-completion package loads it on first use; without that package,
 # source this file from ~/.bashrc. It needs nothing from bash-completion.
 #
-# The option lists must match `shardrun --help`, `shardrun plan --help` and
-# `shardrun merge --help`: tests/integration/test_cli_docs.py checks them.
+# The option lists must match `shardrun --help`, `shardrun plan --help`,
+# `shardrun merge --help` and `shardrun timeline --help`:
+# tests/integration/test_cli_docs.py checks them.
 
 # _shardrun_files CUR EXT...: directories, and files ending in .EXT (any file
 # when no EXT is given), whose names start with CUR.
@@ -39,6 +41,7 @@ _shardrun() {
     --version"
   local plan_opts="-j --workers --timings --json --runs-dir -h --help"
   local merge_opts="-o --output -h --help"
+  local timeline_opts="-o --output -h --help"
   # options followed by a value: that word is neither a command nor a suite
   local valued=" -j --workers --junit --runs-dir --summary-md --kill-grace --max-failures --keep-runs
     --tail-lines --retries --output-limit --timings --shard-index --shard-count --plan-out
@@ -56,7 +59,7 @@ _shardrun() {
     prev=${COMP_WORDS[cword - 2]}
   fi
 
-  # The command (plan, merge) or the suite of a run: the first word that is
+  # The command (plan, merge, timeline) or the suite of a run: the first word that is
   # neither an option nor an option's value.
   local command= i=1 word
   while ((i < cword)); do
@@ -77,13 +80,15 @@ _shardrun() {
   case $command in
     plan) mode=plan opts=$plan_opts ;;
     merge) mode=merge opts=$merge_opts ;;
+    timeline) mode=timeline opts=$timeline_opts ;;
   esac
 
   # the value of an option
   if [[ $prev == -* && $valued == *" $prev "* ]]; then
     case $prev in
       -j | --workers) mapfile -t COMPREPLY < <(compgen -W "auto" -- "$cur") ;;
-      --junit | -o | --output) _shardrun_files "$cur" xml ;;
+      -o | --output) [[ $mode == timeline ]] && _shardrun_files "$cur" html || _shardrun_files "$cur" xml ;;
+      --junit) _shardrun_files "$cur" xml ;;
       --summary-md) _shardrun_files "$cur" md ;;
       --runs-dir)
         mapfile -t COMPREPLY < <(compgen -d -- "$cur")
@@ -105,7 +110,7 @@ _shardrun() {
     run)
       # a suite was given already: no more arguments
       [[ -n $command ]] && return 0
-      mapfile -t COMPREPLY < <(compgen -W "plan merge" -- "$cur")
+      mapfile -t COMPREPLY < <(compgen -W "plan merge timeline" -- "$cur")
       _shardrun_files "$cur" yaml yml
       ;;
     plan)
@@ -124,6 +129,11 @@ _shardrun() {
       [[ -z $given ]] && _shardrun_files "$cur" yaml yml
       ;;
     merge) _shardrun_files "$cur" xml ;;
+    timeline)
+      # run directories (or their run.json), as many as wanted
+      mapfile -t COMPREPLY < <(compgen -d -- "$cur")
+      compopt -o filenames 2>/dev/null
+      ;;
   esac
   return 0
 }

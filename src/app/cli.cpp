@@ -17,7 +17,8 @@ const char* kDescription =
     "environment, and merge every command's JUnit XML into one report.\n\n"
     "  shardrun [OPTIONS] SUITE.yaml          run a suite\n"
     "  shardrun plan [OPTIONS] SUITE.yaml     show the plan (units, shards, predicted times)\n"
-    "  shardrun merge -o OUT.xml IN.xml...    merge JUnit files into one report\n\n"
+    "  shardrun merge -o OUT.xml IN.xml...    merge JUnit files into one report\n"
+    "  shardrun timeline RUN_DIR... [-o FILE] the HTML timeline of earlier runs\n\n"
     "Exit status: 0 all passed, 1 a test failed, 2 usage or suite error (nothing ran),\n"
     "3 infrastructure failure (setup, teardown, resource, report), 130/143 interrupted.\n\n"
     "Per-shard resources (suite key shard.resources: port, postgres, service; see README):\n"
@@ -36,6 +37,19 @@ Millis duration_option(const std::string& text, const char* flag) {
   std::optional<Millis> d = parse_duration(text);
   if (!d) throw UsageError(fmt::format("{}: '{}' is not a duration (e.g. 10s, 1m30s)", flag, text));
   return *d;
+}
+
+CLI::App* add_timeline_command(CLI::App& app, Options& o) {
+  CLI::App* timeline = app.add_subcommand(
+      "timeline", "Write the HTML timeline of earlier runs (their run directories, side by side)");
+  timeline
+      ->add_option("-o,--output", o.timeline_output,
+                   "The page (default: timeline.html in the run directory, or here for several)")
+      ->type_name("FILE");
+  timeline->add_option("runs", o.timeline_runs, "Run directories (or their run.json)")
+      ->required()
+      ->type_name("RUN_DIR");
+  return timeline;
 }
 
 }  // namespace
@@ -195,6 +209,8 @@ CommandLine parse_command_line(int argc, const char* const* argv) {
       ->type_name("OUT");
   merge->add_option("inputs", o.merge_inputs, "JUnit files to merge")->required()->type_name("IN");
 
+  CLI::App* timeline = add_timeline_command(app, o);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp&) {
@@ -212,6 +228,10 @@ CommandLine parse_command_line(int argc, const char* const* argv) {
 
   if (merge->parsed()) {
     o.command = Options::Command::kMerge;
+    return result;
+  }
+  if (timeline->parsed()) {
+    o.command = Options::Command::kTimeline;
     return result;
   }
   if (plan->parsed()) o.command = Options::Command::kPlan;

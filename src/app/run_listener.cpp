@@ -299,6 +299,10 @@ void RunListener::add_problem(const std::string& name, const std::string& what,
   report_.add_synthetic_suite("shardrun", label, {c});
 }
 
+void RunListener::on_shard_event(const ShardEvent& event) {
+  spans_.add(event, since_start(event.when));
+}
+
 void RunListener::on_tick(TimePoint now) {
   // Estimate: the mean unit time so far, for the units left, spread over the shards.
   double remaining = -1;

@@ -11,6 +11,7 @@
 #include <unordered_map>
 
 #include "retry_book.hpp"
+#include "shard_spans.hpp"
 #include "shardrun/job_builder.hpp"
 #include "shardrun/junit.hpp"
 #include "shardrun/junit_attempts.hpp"
@@ -44,6 +45,7 @@ class RunListener final : public SchedulerListener {
   void on_unit_not_run(const Unit& unit, const std::string& reason) override;
   void on_shard_problem(int shard, const std::string& what) override;
   void on_tick(TimePoint now) override;
+  void on_shard_event(const ShardEvent& event) override;
 
   /// Records an infrastructure problem (global setup, teardown ...) and adds
   /// it to the report as an errored testcase so that every consumer counts it.
@@ -71,6 +73,8 @@ class RunListener final : public SchedulerListener {
   std::vector<UnitRecord>& units() { return units_; }
   const std::vector<std::string>& problems() const { return problems_; }
   const std::vector<FlakyTest>& flaky() const { return flaky_; }
+  /// Each shard's resources, setup and teardown, for run.json.
+  const std::vector<std::vector<ShardSpan>>& shard_spans() const { return spans_.spans(); }
 
  private:
   using Origin = results::Origin;
@@ -141,6 +145,7 @@ class RunListener final : public SchedulerListener {
   junit::TextLimit limit_;
   app::RetryBook book_;
   std::vector<FlakyTest> flaky_;
+  app::ShardSpanBook spans_;
   std::unordered_map<std::size_t, Origin> origins_;  // by unit id, until the unit ends
   // When each unit started, by unit id: the timestamp of its suites (label_for).
   std::unordered_map<std::size_t, std::chrono::system_clock::time_point> started_at_;

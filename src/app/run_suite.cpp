@@ -18,6 +18,7 @@
 #include "shardrun/leftovers.hpp"
 #include "shardrun/results.hpp"
 #include "shardrun/status.hpp"
+#include "shardrun/timeline.hpp"
 #include "shardrun/timings.hpp"
 
 namespace shardrun {
@@ -259,6 +260,7 @@ RunSummary summarize(const RunSetup& run, junit::ReportWriter& report, RunListen
   summary.failed_tests =
       app::failed_tests(report.failed_cases(), run.suite, app::ci_workspace(getenv_string));
   summary.located_failures = report.located_failures();
+  summary.shard_spans = listener.shard_spans();
   summary.elapsed = std::chrono::duration<double>(Clock::now() - run_start).count();
   return summary;
 }
@@ -272,9 +274,12 @@ StatusPrinter make_status(const Options& options) {
 }
 
 // run.json, the summary and the CI output, last.
-void finish_run(const RunSummary& summary, StatusPrinter& status, const Options& options) {
+void finish_run(RunSummary& summary, StatusPrinter& status, const Options& options) {
   try {
     write_run_json(summary.run_dir / "run.json", summary);
+    // Made from run.json, as `shardrun timeline` makes it later.
+    write_timeline(summary.run_dir / "timeline.html", {summary.run_dir});
+    summary.timeline = summary.run_dir / "timeline.html";
   } catch (const Error& e) {
     status.message(fmt::format("shardrun: warning: {}", e.what()));
   }

@@ -114,6 +114,7 @@ void Scheduler::advance(int shard) {
           start_step(shard);
           return;
         }
+        end_setup(shard, ShardEvent::Outcome::kOk);
         s.report.prepared = true;
         s.phase = Phase::kReady;
         continue;
@@ -147,6 +148,11 @@ void Scheduler::advance(int shard) {
           start_step(shard);
           return;
         }
+        emit(shard, ShardEvent::Kind::kTeardownEnd, 0,
+             s.teardown_cut             ? ShardEvent::Outcome::kInterrupted
+             : s.teardown_error.empty() ? ShardEvent::Outcome::kOk
+                                        : ShardEvent::Outcome::kFailed,
+             s.teardown_error);
         s.phase = Phase::kRelease;
         continue;
       case Phase::kRelease:
@@ -163,6 +169,7 @@ bool Scheduler::advance_resources(int shard) {
   ShardState& s = shards_[shard];
   auto fail = [&](std::size_t index, const std::string& why) {
     s.report.problem = true;
+    emit(shard, ShardEvent::Kind::kResourceEnd, index, ShardEvent::Outcome::kFailed, why);
     listener_.on_shard_problem(shard, fmt::format("{}: {}", jobs_.resource_name(index), why));
     begin_teardown(shard);
   };
@@ -175,9 +182,11 @@ bool Scheduler::advance_resources(int shard) {
       fail(index, check.error);
       return true;
     }
+    emit(shard, ShardEvent::Kind::kResourceEnd, index);
   }
   while (s.acquired < jobs_.resource_count()) {
     std::size_t index = s.acquired;
+    emit(shard, ShardEvent::Kind::kResourceStart, index);
     ResourceStart start = jobs_.acquire_resource(shard, index);
     if (start.error) {
       fail(index, *start.error);
@@ -198,11 +207,19 @@ bool Scheduler::advance_resources(int shard) {
       s.resource_started = clock_.now();
       return true;
     }
+    emit(shard, ShardEvent::Kind::kResourceEnd, index);
   }
   s.setup_started = true;
   s.steps = jobs_.shard_setup(shard);
   s.next_step = 0;
   s.phase = Phase::kSetup;
+  s.setup_open = true;
+  ShardEvent event;
+  event.kind = ShardEvent::Kind::kSetupStart;
+  event.shard = shard;
+  event.commands = s.steps.size();
+  event.when = clock_.now();
+  listener_.on_shard_event(event);
   return true;
 }
 
@@ -219,7 +236,10 @@ bool Scheduler::advance_release(int shard) {
       return false;
     }
     s.acquired -= 1;
-    if (std::optional<std::string> problem = jobs_.release_resource(shard, index)) {
+    std::optional<std::string> problem = jobs_.release_resource(shard, index);
+    emit(shard, ShardEvent::Kind::kResourceReleased, index, ShardEvent::Outcome::kOk,
+         problem.value_or(""));
+    if (problem) {
       s.report.problem = true;
       listener_.on_shard_problem(shard,
                                  fmt::format("{}: {}", jobs_.resource_name(index), *problem));
@@ -230,10 +250,47 @@ bool Scheduler::advance_release(int shard) {
 
 void Scheduler::begin_teardown(int shard) {
   ShardState& s = shards_[shard];
+  // Whatever was under way is given up: say why on its span.
+  std::string why = s.broken                      ? *s.broken
+                    : result_.interrupted         ? std::string("interrupted")
+                    : result_.stopped_by_failures ? std::string("--max-failures reached")
+                                                  : std::string();
+  if (s.waiting_ready)
+    emit(shard, ShardEvent::Kind::kResourceEnd, s.acquired - 1, ShardEvent::Outcome::kInterrupted,
+         why);
+  if (s.setup_open) end_setup(shard, ShardEvent::Outcome::kInterrupted, why);
   s.waiting_ready = false;
   s.steps = s.setup_started ? jobs_.shard_teardown(shard) : std::vector<ProcessSpec>{};
   s.next_step = 0;
   s.phase = Phase::kTeardown;
+  s.teardown_error.clear();
+  s.teardown_cut = false;
+  ShardEvent event;
+  event.kind = ShardEvent::Kind::kTeardownStart;
+  event.shard = shard;
+  event.commands = s.steps.size();
+  event.when = clock_.now();
+  listener_.on_shard_event(event);
+}
+
+void Scheduler::emit(int shard, ShardEvent::Kind kind, std::size_t resource,
+                     ShardEvent::Outcome outcome, std::string error) {
+  ShardEvent event;
+  event.kind = kind;
+  event.shard = shard;
+  event.resource = resource;
+  if (kind == ShardEvent::Kind::kResourceStart || kind == ShardEvent::Kind::kResourceEnd ||
+      kind == ShardEvent::Kind::kServiceDied || kind == ShardEvent::Kind::kResourceReleased)
+    event.name = jobs_.resource_name(resource);
+  event.outcome = outcome;
+  event.error = std::move(error);
+  event.when = clock_.now();
+  listener_.on_shard_event(event);
+}
+
+void Scheduler::end_setup(int shard, ShardEvent::Outcome outcome, std::string error) {
+  shards_[shard].setup_open = false;
+  emit(shard, ShardEvent::Kind::kSetupEnd, 0, outcome, std::move(error));
 }
 
 void Scheduler::start_step(int shard) {
@@ -258,20 +315,37 @@ void Scheduler::on_service_exit(int shard, std::size_t index, const Completion& 
   std::string name = jobs_.resource_name(index);
   s.report.problem = true;
   if (s.phase == Phase::kResources && s.waiting_ready && index + 1 == s.acquired) {
-    listener_.on_shard_problem(
-        shard, fmt::format("{}: exited before it was ready ({}); see its log {}", name,
-                           done.status.describe(), service.log.string()));
+    std::string why = fmt::format("exited before it was ready ({}); see its log {}",
+                                  done.status.describe(), service.log.string());
+    s.waiting_ready = false;
+    emit(shard, ShardEvent::Kind::kResourceEnd, index, ShardEvent::Outcome::kFailed, why);
+    listener_.on_shard_problem(shard, fmt::format("{}: {}", name, why));
     begin_teardown(shard);
     return;
   }
   s.broken = fmt::format("{} of shard {} exited ({}); see its log {}", name, shard,
                          done.status.describe(), service.log.string());
+  emit(shard, ShardEvent::Kind::kServiceDied, index, ShardEvent::Outcome::kFailed, *s.broken);
   listener_.on_shard_problem(shard, *s.broken + "; the shard takes no more units");
   if (s.phase == Phase::kResources) {
     begin_teardown(shard);
   } else if (s.child) {
     runner_.stop(*s.child, false);  // the unit or setup step cannot go on without it
   }
+}
+
+void Scheduler::setup_failed(int shard, const Completion& done) {
+  ShardState& s = shards_[shard];
+  s.report.problem = true;
+  std::string what =
+      fmt::format("shard setup command {} of {} failed ({}): see its log {}", s.next_step + 1,
+                  s.steps.size(), done.status.describe(), s.steps[s.next_step].log.string());
+  end_setup(
+      shard,
+      done.status.interrupted ? ShardEvent::Outcome::kInterrupted : ShardEvent::Outcome::kFailed,
+      what);
+  listener_.on_shard_problem(shard, what);
+  begin_teardown(shard);
 }
 
 void Scheduler::on_completion(const Completion& done) {
@@ -297,12 +371,7 @@ void Scheduler::on_completion(const Completion& done) {
         return;
       }
       if (!done.status.success()) {
-        s.report.problem = true;
-        listener_.on_shard_problem(
-            shard,
-            fmt::format("shard setup command {} of {} failed ({}): see its log {}", s.next_step + 1,
-                        s.steps.size(), done.status.describe(), s.steps[s.next_step].log.string()));
-        begin_teardown(shard);
+        setup_failed(shard, done);
         return;
       }
       ++s.next_step;
@@ -335,10 +404,12 @@ void Scheduler::on_completion(const Completion& done) {
     case Phase::kTeardown:
       if (!done.status.success()) {
         s.report.problem = true;
-        listener_.on_shard_problem(
-            shard, fmt::format("shard teardown command {} of {} failed ({}): see its log {}",
-                               s.next_step + 1, s.steps.size(), done.status.describe(),
-                               s.steps[s.next_step].log.string()));
+        std::string what = fmt::format(
+            "shard teardown command {} of {} failed ({}): see its log {}", s.next_step + 1,
+            s.steps.size(), done.status.describe(), s.steps[s.next_step].log.string());
+        if (s.teardown_error.empty()) s.teardown_error = what;
+        if (done.status.interrupted) s.teardown_cut = true;
+        listener_.on_shard_problem(shard, what);
       }
       ++s.next_step;  // teardown goes on after a failure: every step gets its chance
       return;

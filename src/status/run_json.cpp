@@ -33,6 +33,56 @@ nlohmann::json status_json(const ExitStatus& s) {
   j["description"] = s.describe();
   return j;
 }
+nlohmann::json span_json(const ShardSpan& span) {
+  nlohmann::json j = {{"kind", span.kind}, {"start", span.start}, {"outcome", span.outcome}};
+  j["end"] = span.end >= 0 ? nlohmann::json(span.end) : nlohmann::json();
+  if (span.kind == "resource") {
+    j["name"] = span.name;
+    j["died"] = span.died ? nlohmann::json(*span.died) : nlohmann::json();
+    j["released"] = span.released ? nlohmann::json(*span.released) : nlohmann::json();
+    if (!span.release_error.empty()) j["release_error"] = span.release_error;
+  } else {
+    j["commands"] = span.commands;
+  }
+  if (!span.error.empty()) j["error"] = span.error;
+  return j;
+}
+
+/// Per shard: its resources, setup and teardown spans, and one "units" span
+/// from its first unit's start to its last one's end (the units themselves
+/// are in "units", with the same shard and times), ordered by start.
+nlohmann::json shard_spans_json(const RunSummary& summary) {
+  std::size_t shards = std::max<std::size_t>(summary.shard_spans.size(),
+                                             static_cast<std::size_t>(std::max(0, summary.shards)));
+  nlohmann::json out = nlohmann::json::array();
+  for (std::size_t shard = 0; shard < shards; ++shard) {
+    std::vector<std::pair<double, nlohmann::json>> spans;
+    if (shard < summary.shard_spans.size())
+      for (const ShardSpan& span : summary.shard_spans[shard])
+        spans.emplace_back(span.start, span_json(span));
+    double first = 0, last = 0, busy = 0;
+    std::size_t count = 0;
+    for (const UnitRecord& u : summary.units) {
+      if (u.shard != static_cast<int>(shard)) continue;
+      first = count == 0 ? u.start : std::min(first, u.start);
+      last = count == 0 ? u.end : std::max(last, u.end);
+      busy += std::max(0.0, u.end - u.start);
+      ++count;
+    }
+    if (count > 0)
+      spans.emplace_back(first, nlohmann::json{{"kind", "units"},
+                                               {"start", first},
+                                               {"end", last},
+                                               {"units", count},
+                                               {"busy", busy}});
+    std::stable_sort(spans.begin(), spans.end(),
+                     [](const auto& a, const auto& b) { return a.first < b.first; });
+    nlohmann::json list = nlohmann::json::array();
+    for (auto& [start, span] : spans) list.push_back(std::move(span));
+    out.push_back({{"shard", shard}, {"spans", std::move(list)}});
+  }
+  return out;
+}
 }  // namespace
 
 void write_run_json(const std::filesystem::path& path, const RunSummary& summary) {
@@ -94,6 +144,7 @@ void write_run_json(const std::filesystem::path& path, const RunSummary& summary
     units.push_back(std::move(ju));
   }
   j["units"] = std::move(units);
+  j["shard_spans"] = shard_spans_json(summary);
 
   // Invalid UTF-8 (from a command line, say) must not make dump() throw.
   std::string text = j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace);

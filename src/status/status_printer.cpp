@@ -171,6 +171,7 @@ void StatusPrinter::summary(const RunSummary& s) {
                          paint(ok ? "PASSED" : "FAILED", ok ? kGreen : kRed), s.tests, s.failures,
                          s.errors, s.skipped, flaky, format_seconds(s.elapsed), s.shards));
   print_line(fmt::format("report: {}  run: {}", s.report.string(), s.run_dir.string()));
+  if (!s.timeline.empty()) print_line(fmt::format("timeline: {}", s.timeline.string()));
 }
 
 }  // namespace shardrun

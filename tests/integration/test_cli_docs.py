@@ -1,8 +1,9 @@
 """The man page and the shell completions against the real command line.
 
-Every option that `shardrun --help`, `shardrun plan --help` and
-`shardrun merge --help` list must be in the man page's section for that
-command, in the bash completion's answer to `shardrun [plan|merge] -<TAB>`
+Every option that `shardrun --help`, `shardrun plan --help`,
+`shardrun merge --help` and `shardrun timeline --help` list must be in the
+man page's section for that command, in the bash completion's answer to
+`shardrun [plan|merge|timeline] -<TAB>`
 and in the zsh completion's list for it, and nothing else may be there, so
 an option added, renamed or removed in cli.cpp cannot drift from them. The
 bash completion is also driven like bash does (COMP_WORDS, COMP_CWORD) to
@@ -22,7 +23,7 @@ from conftest import BIN, ROOT
 MAN_PAGE = ROOT / "packaging" / "shardrun.1.in"
 BASH_COMPLETION = ROOT / "packaging" / "completions" / "shardrun.bash"
 ZSH_COMPLETION = ROOT / "packaging" / "completions" / "_shardrun"
-COMMANDS = {"run": [], "plan": ["plan"], "merge": ["merge"]}
+COMMANDS = {"run": [], "plan": ["plan"], "merge": ["merge"], "timeline": ["timeline"]}
 
 
 def help_text(*args):
@@ -85,10 +86,11 @@ def man_sections():
 def test_man_page_lists_exactly_the_options_of_each_command():
     sections = man_sections()
     assert set(sections) == {"Options of a run", "Options of shardrun plan",
-                             "Options of shardrun merge"}, sections.keys()
+                             "Options of shardrun merge", "Options of shardrun timeline"}, sections.keys()
     assert sections["Options of a run"] == help_options("run")
     assert sections["Options of shardrun plan"] == help_options("plan")
     assert sections["Options of shardrun merge"] == help_options("merge")
+    assert sections["Options of shardrun timeline"] == help_options("timeline")
 
 
 def test_man_page_covers_commands_exit_status_and_environment():
@@ -145,13 +147,13 @@ def test_bash_completion_commands_values_and_files(tmp_path):
     (tmp_path / "sub").mkdir()
     suites = {"a.yaml", "b.yml", "with space.yaml", "sub"}  # folders lead to more suites
 
-    assert complete("", cwd=tmp_path) == {"plan", "merge"} | suites
+    assert complete("", cwd=tmp_path) == {"plan", "merge", "timeline"} | suites
     assert complete("pl", cwd=tmp_path) == {"plan"}
     assert complete("--wo", cwd=tmp_path) == {"--workers"}
     assert complete("--workers", "", cwd=tmp_path) == {"auto"}
     # after an option's value, the command or suite is still to come
-    assert complete("-j", "4", "", cwd=tmp_path) == {"plan", "merge"} | suites
-    assert complete("--junit", "=", "r.xml", "", cwd=tmp_path) == {"plan", "merge"} | suites
+    assert complete("-j", "4", "", cwd=tmp_path) == {"plan", "merge", "timeline"} | suites
+    assert complete("--junit", "=", "r.xml", "", cwd=tmp_path) == {"plan", "merge", "timeline"} | suites
     assert complete("--junit", "", cwd=tmp_path) == {"report.xml", "sub"}
     assert complete("--junit", "=", "", cwd=tmp_path) == {"report.xml", "sub"}
     assert complete("--timings", "", cwd=tmp_path) == {"timings.json", "sub"}
@@ -169,6 +171,12 @@ def test_bash_completion_commands_values_and_files(tmp_path):
     assert complete("merge", "-o", "", cwd=tmp_path) == {"report.xml", "sub"}
     assert complete("merge", "-o", "all.xml", "", cwd=tmp_path) == {"report.xml", "sub"}
     assert complete("merge", "-o", "all.xml", "report.xml", "", cwd=tmp_path) == {"report.xml", "sub"}
+    # timeline: run directories, as many as wanted; -o a page
+    (tmp_path / "page.html").write_text("")
+    assert complete("tim", cwd=tmp_path) == {"timeline"}
+    assert complete("timeline", "", cwd=tmp_path) == {"sub"}
+    assert complete("timeline", "sub", "", cwd=tmp_path) == {"sub"}
+    assert complete("timeline", "-o", "", cwd=tmp_path) == {"page.html", "sub"}
 
 
 def zsh_lists():
@@ -192,7 +200,7 @@ def zsh_lists():
 
 def test_zsh_completion_lists_exactly_the_options():
     lists = zsh_lists()
-    assert set(lists) == {"run_opts", "plan_opts", "merge_opts"}, lists.keys()
+    assert set(lists) == {"run_opts", "plan_opts", "merge_opts", "timeline_opts"}, lists.keys()
     for command in COMMANDS:
         assert lists[f"{command}_opts"] == help_options(command), command
 

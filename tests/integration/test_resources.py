@@ -167,3 +167,58 @@ def test_a_silent_database_server_neither_hangs_the_run_nor_ignores_ctrl_c(tmp_p
     assert time.monotonic() - sent < 3, out
     assert (tmp_path / "r.xml").exists()
     server.close()
+
+
+def spans_of(run):
+    """{shard: [span, ...]} of run.json's shard_spans."""
+    return {s["shard"]: s["spans"] for s in run["shard_spans"]}
+
+
+def test_run_json_has_each_shards_resource_setup_units_and_teardown_spans(shardrun):
+    import json
+    r = shardrun("-j", "2", RES / "lifecycle.yaml")
+    assert r.code == 1, r  # t4 fails
+    run = json.loads((r.run_dir() / "run.json").read_text())
+    spans = spans_of(run)
+    assert sorted(spans) == [0, 1]
+    for shard, shard_spans in spans.items():
+        kinds = [(s["kind"], s.get("name")) for s in shard_spans]
+        assert kinds == [("resource", "port WEB_PORT"), ("resource", "service 'web'"),
+                         ("setup", None), ("units", None), ("teardown", None)], kinds
+        port, web, setup, units, teardown = shard_spans
+        assert port["outcome"] == web["outcome"] == "ready"
+        assert setup["outcome"] == teardown["outcome"] == "ok"
+        assert setup["commands"] == teardown["commands"] == 1
+        # in time order, and the commands took what they sleep
+        assert 0 <= port["start"] <= port["end"] <= web["start"] <= web["end"] <= setup["start"]
+        assert setup["end"] - setup["start"] >= 0.3
+        assert teardown["end"] - teardown["start"] >= 0.2
+        assert setup["end"] <= units["start"] <= units["end"] <= teardown["start"]
+        # released in reverse after the teardown, within the run
+        assert teardown["end"] <= web["released"] <= port["released"] <= run["elapsed"]
+        # the units span covers exactly this shard's units from the units array
+        mine = [u for u in run["units"] if u["shard"] == shard]
+        assert units["units"] == len(mine) >= 1
+        assert units["start"] == min(u["start"] for u in mine)
+        assert units["end"] == max(u["end"] for u in mine)
+
+
+def test_run_json_spans_show_a_service_never_ready_and_one_that_died(shardrun):
+    import json
+    r = shardrun("-j", "1", RES / "service-never-ready.yaml")
+    assert r.code == 3, r
+    spans = spans_of(json.loads((r.run_dir() / "run.json").read_text()))[0]
+    web = [s for s in spans if s.get("name") == "service 'web'"]
+    assert len(web) == 1 and web[0]["outcome"] == "failed", spans
+    assert "1s" in web[0]["error"] or "ready" in web[0]["error"], web
+    assert 0.9 <= web[0]["end"] - web[0]["start"] < 5
+    assert [s["kind"] for s in spans if s["kind"] in ("setup", "units")] == []
+
+    r = shardrun("-j", "2", RES / "service-dies.yaml")
+    assert r.code != 0, r
+    spans = spans_of(json.loads((r.run_dir() / "run.json").read_text()))
+    died = [s for s in spans[0] if s.get("name") == "service 'flaky'"]
+    assert died[0]["outcome"] == "died", spans[0]
+    assert died[0]["died"] >= died[0]["end"] + 1.0  # ready, then 1.5 s later it died
+    assert "exited" in died[0]["error"]
+    assert [s["outcome"] for s in spans[1] if s.get("name") == "service 'flaky'"] == ["ready"]

@@ -229,3 +229,87 @@ TEST_CASE("run.json in a folder that does not exist is an Error, not a crash") {
   CHECK_THROWS_AS(write_run_json(file, sample_summary()), Error);
   CHECK_FALSE(fs::exists(file));
 }
+
+TEST_CASE("run.json has per-shard spans: resources, setup, units and teardown, by start") {
+  TempDir dir;
+  fs::path file = dir.path() / "run.json";
+  RunSummary s = sample_summary();
+  ShardSpan db;
+  db.kind = "resource";
+  db.name = "postgres 'db'";
+  db.start = 0.0;
+  db.end = 0.25;
+  db.outcome = "ready";
+  db.released = 5.0;
+  ShardSpan setup;
+  setup.kind = "setup";
+  setup.start = 0.25;
+  setup.end = 0.5;
+  setup.outcome = "ok";
+  setup.commands = 2;
+  ShardSpan teardown;
+  teardown.kind = "teardown";
+  teardown.start = 4.5;
+  teardown.end = 4.75;
+  teardown.outcome = "interrupted";
+  teardown.error = "interrupted";
+  ShardSpan app;  // shard 1: its service came up, then died
+  app.kind = "resource";
+  app.name = "service 'app'";
+  app.start = 0.0;
+  app.end = 0.75;
+  app.outcome = "died";
+  app.died = 2.0;
+  app.error = "service 'app' of shard 1 exited (exit status 1)";
+  s.shard_spans = {{teardown, db, setup}, {app}};  // spans sort by start
+  write_run_json(file, s);
+  json j = read_json(file);
+
+  REQUIRE(j["shard_spans"].size() == 2);
+  json shard0 = j["shard_spans"][0];
+  CHECK(shard0["shard"] == 0);
+  REQUIRE(shard0["spans"].size() == 4);
+  CHECK(shard0["spans"][0] == json({{"kind", "resource"},
+                                    {"name", "postgres 'db'"},
+                                    {"start", 0.0},
+                                    {"end", 0.25},
+                                    {"outcome", "ready"},
+                                    {"died", nullptr},
+                                    {"released", 5.0}}));
+  CHECK(
+      shard0["spans"][1] ==
+      json({{"kind", "setup"}, {"start", 0.25}, {"end", 0.5}, {"outcome", "ok"}, {"commands", 2}}));
+  // The units of shard 0 (one, 0.5 to 4.5) as one span; the units array has each.
+  CHECK(shard0["spans"][2] ==
+        json({{"kind", "units"}, {"start", 0.5}, {"end", 4.5}, {"units", 1}, {"busy", 4.0}}));
+  CHECK(shard0["spans"][3]["kind"] == "teardown");
+  CHECK(shard0["spans"][3]["outcome"] == "interrupted");
+  CHECK(shard0["spans"][3]["error"] == "interrupted");
+
+  json shard1 = j["shard_spans"][1]["spans"];
+  REQUIRE(shard1.size() == 2);
+  CHECK(shard1[0]["outcome"] == "died");
+  CHECK(shard1[0]["died"] == 2.0);
+  CHECK(shard1[0]["released"] == nullptr);
+  CHECK(shard1[0]["error"] == "service 'app' of shard 1 exited (exit status 1)");
+  CHECK(shard1[1]["kind"] == "units");
+  CHECK(shard1[1]["start"] == 1.0);
+}
+
+TEST_CASE("run.json: a span that never ended has a null end and outcome pending") {
+  TempDir dir;
+  fs::path file = dir.path() / "run.json";
+  RunSummary s = sample_summary();
+  s.units.clear();
+  ShardSpan pending;
+  pending.kind = "resource";
+  pending.name = "service 'app'";
+  pending.start = 1.5;
+  s.shard_spans = {{pending}};
+  write_run_json(file, s);
+  json spans = read_json(file)["shard_spans"];
+  REQUIRE(spans.size() == 2);  // both shards of the run, the second without spans
+  CHECK(spans[0]["spans"][0]["end"] == nullptr);
+  CHECK(spans[0]["spans"][0]["outcome"] == "pending");
+  CHECK(spans[1] == json({{"shard", 1}, {"spans", json::array()}}));
+}

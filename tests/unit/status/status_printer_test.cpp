@@ -433,3 +433,19 @@ TEST_CASE("detect: TERM=dumb or no terminal is never smart; NO_COLOR beats FORCE
     }
   }
 }
+
+TEST_CASE("the summary names the run's timeline page last, when one was written") {
+  MemOut out;
+  StatusPrinter p(dumb(out));
+  RunSummary s = two_shard_summary();
+  s.timeline = "/runs/r1/timeline.html";
+  p.summary(s);
+  std::string text = out.text();
+  CHECK(text.size() >= 33);
+  CHECK(text.substr(text.size() - 33) == "timeline: /runs/r1/timeline.html\n");
+
+  MemOut none;
+  StatusPrinter q(dumb(none));
+  q.summary(two_shard_summary());
+  CHECK(none.text().find("timeline:") == std::string::npos);
+}
