@@ -40,9 +40,15 @@ bool IdentitySet::insert_or_find(std::uint64_t hash) {
 
 bool IdentitySet::in_sorted(std::uint64_t hash) const {
   const std::size_t top = top_bits(hash);
-  auto first = sorted_.begin() + directory_[top];
-  auto last = sorted_.begin() + directory_[top + 1];
-  return std::binary_search(first, last, hash);
+  const std::uint64_t* first = sorted_.data() + directory_[top];
+  const std::uint64_t* last = sorted_.data() + directory_[top + 1];
+  // A slice holds a handful of hashes (size / 65536): a scan of one or two
+  // cache lines beats a binary search's unpredictable branches. Long slices
+  // (millions of identities) are searched.
+  if (last - first > 32) return std::binary_search(first, last, hash);
+  for (; first != last && *first < hash; ++first) {
+  }
+  return first != last && *first == hash;
 }
 
 // The recent hashes, sorted, merged into sorted_ from the back (no second
