@@ -1,6 +1,9 @@
 #include "identity_set.hpp"
 
+#include <sys/mman.h>
+
 #include <algorithm>
+#include <new>
 #include <utility>
 
 namespace shardrun::junit::detail {
@@ -20,6 +23,27 @@ std::size_t top_bits(std::uint64_t hash) {
 }
 
 }  // namespace
+
+HashArray::~HashArray() {
+  if (data_ != nullptr) ::munmap(data_, mapped_);
+}
+
+void HashArray::resize(std::size_t size) {
+  const std::size_t page = 4096;
+  std::size_t need =
+      (std::max<std::size_t>(size, 1) * sizeof(std::uint64_t) + page - 1) / page * page;
+  if (need > mapped_) {
+    // Twice what is needed: fewer remaps; pages not written are not resident.
+    std::size_t bytes = std::max(need, mapped_ * 2);
+    void* p = data_ == nullptr ? ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE,
+                                        MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)
+                               : ::mremap(data_, mapped_, bytes, MREMAP_MAYMOVE);
+    if (p == MAP_FAILED) throw std::bad_alloc();
+    data_ = static_cast<std::uint64_t*>(p);
+    mapped_ = bytes;
+  }
+  size_ = size;
+}
 
 IdentitySet::IdentitySet()
     : recent_(std::size_t{1} << kRecentBits, 0),
@@ -64,19 +88,20 @@ void IdentitySet::fold_recent() {
   std::sort(batch.begin(), batch.end());
   std::size_t old_size = sorted_.size();
   sorted_.resize(old_size + batch.size());
+  std::uint64_t* sorted = sorted_.data();
   std::size_t out = sorted_.size();
   std::size_t a = old_size;
   std::size_t b = batch.size();
   while (b > 0) {
-    if (a > 0 && sorted_[a - 1] > batch[b - 1]) {
-      sorted_[--out] = sorted_[--a];
+    if (a > 0 && sorted[a - 1] > batch[b - 1]) {
+      sorted[--out] = sorted[--a];
     } else {
-      sorted_[--out] = batch[--b];
+      sorted[--out] = batch[--b];
     }
   }
   std::size_t index = 0;
   for (std::size_t top = 0; top < directory_.size(); ++top) {
-    while (index < sorted_.size() && top_bits(sorted_[index]) < top) ++index;
+    while (index < sorted_.size() && top_bits(sorted[index]) < top) ++index;
     directory_[top] = static_cast<std::uint32_t>(index);
   }
 }
