@@ -107,15 +107,10 @@ int resolve_workers(const std::optional<std::string>& flag, std::optional<int> s
   return cpus;
 }
 
-CommandLine parse_command_line(int argc, const char* const* argv) {
-  CommandLine result;
-  Options& o = result.options;
-  CLI::App app(kDescription, "shardrun");
-  app.set_version_flag("--version", version_text());
-  app.require_subcommand(0, 1);
-  app.fallthrough(false);
+namespace {
 
-  std::string kill_grace = "10s";
+// The options of a run, in the order --help lists them.
+void add_run_options(CLI::App& app, Options& o, std::string& kill_grace) {
   app.add_option("suite", o.suite, "The suite file (YAML, see README)")->type_name("SUITE");
   app.add_option("entries", o.entries,
                  "Run only these entries of the suite (their names; default: all)")
@@ -167,7 +162,10 @@ CommandLine parse_command_line(int argc, const char* const* argv) {
       ->type_name("LINES")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
+}
 
+// What runs and where its plan comes from.
+void add_selection_options(CLI::App& app, Options& o) {
   app.add_option("--timings", o.timings,
                  "Timing history file (default: .shardrun/timings.json beside the suite)")
       ->type_name("PATH");
@@ -189,7 +187,9 @@ CommandLine parse_command_line(int argc, const char* const* argv) {
   app.add_option("--plan-in", o.plan_in,
                  "Run exactly the units in FILE (from --plan-out), e.g. on a retried CI node")
       ->type_name("FILE");
+}
 
+CLI::App* add_plan_command(CLI::App& app, Options& o) {
   CLI::App* plan = app.add_subcommand(
       "plan", "Discover and plan without running: units, predicted shards and makespan");
   plan->add_option("suite", o.suite, "The suite file")->required()->type_name("SUITE");
@@ -202,13 +202,53 @@ CommandLine parse_command_line(int argc, const char* const* argv) {
                    "Folder for run directories (discovery logs; default: .shardrun/runs beside "
                    "the suite)")
       ->type_name("DIR");
+  return plan;
+}
 
+CLI::App* add_merge_command(CLI::App& app, Options& o) {
   CLI::App* merge = app.add_subcommand("merge", "Merge JUnit XML files into one report");
   merge->add_option("-o,--output", o.merge_output, "The merged report")
       ->required()
       ->type_name("OUT");
   merge->add_option("inputs", o.merge_inputs, "JUnit files to merge")->required()->type_name("IN");
+  return merge;
+}
 
+// The checks of a run's options that CLI11 cannot express.
+void check_run_options(Options& o, const std::string& kill_grace) {
+  if (o.suite.empty())
+    throw UsageError("no suite file given (usage: shardrun [OPTIONS] SUITE.yaml)");
+  o.kill_grace = duration_option(kill_grace, "--kill-grace");
+  if (o.junit.empty()) throw UsageError("--junit: the report path is empty");
+  if (o.summary_md && o.summary_md->empty()) throw UsageError("--summary-md: the path is empty");
+  if (o.list && o.plan_in) throw UsageError("--list and --plan-in do not go together");
+  if (o.last_failed && o.plan_in)
+    throw UsageError("--last-failed and --plan-in do not go together");
+  if (!o.entries.empty() && o.plan_in)
+    throw UsageError("entry names and --plan-in do not go together (the plan file says what runs)");
+  if (o.shard_index.has_value() != o.shard_count.has_value())
+    throw UsageError("--shard-index and --shard-count go together");
+  if (o.shard_count &&
+      (*o.shard_count < 1 || *o.shard_index < 0 || *o.shard_index >= *o.shard_count))
+    throw UsageError(fmt::format("--shard-index {} is not in 0..{} (--shard-count {})",
+                                 *o.shard_index, *o.shard_count - 1, *o.shard_count));
+}
+
+}  // namespace
+
+CommandLine parse_command_line(int argc, const char* const* argv) {
+  CommandLine result;
+  Options& o = result.options;
+  CLI::App app(kDescription, "shardrun");
+  app.set_version_flag("--version", version_text());
+  app.require_subcommand(0, 1);
+  app.fallthrough(false);
+
+  std::string kill_grace = "10s";
+  add_run_options(app, o, kill_grace);
+  add_selection_options(app, o);
+  CLI::App* plan = add_plan_command(app, o);
+  CLI::App* merge = add_merge_command(app, o);
   CLI::App* timeline = add_timeline_command(app, o);
 
   try {
@@ -235,22 +275,7 @@ CommandLine parse_command_line(int argc, const char* const* argv) {
     return result;
   }
   if (plan->parsed()) o.command = Options::Command::kPlan;
-  if (o.suite.empty())
-    throw UsageError("no suite file given (usage: shardrun [OPTIONS] SUITE.yaml)");
-  o.kill_grace = duration_option(kill_grace, "--kill-grace");
-  if (o.junit.empty()) throw UsageError("--junit: the report path is empty");
-  if (o.summary_md && o.summary_md->empty()) throw UsageError("--summary-md: the path is empty");
-  if (o.list && o.plan_in) throw UsageError("--list and --plan-in do not go together");
-  if (o.last_failed && o.plan_in)
-    throw UsageError("--last-failed and --plan-in do not go together");
-  if (!o.entries.empty() && o.plan_in)
-    throw UsageError("entry names and --plan-in do not go together (the plan file says what runs)");
-  if (o.shard_index.has_value() != o.shard_count.has_value())
-    throw UsageError("--shard-index and --shard-count go together");
-  if (o.shard_count &&
-      (*o.shard_count < 1 || *o.shard_index < 0 || *o.shard_index >= *o.shard_count))
-    throw UsageError(fmt::format("--shard-index {} is not in 0..{} (--shard-count {})",
-                                 *o.shard_index, *o.shard_count - 1, *o.shard_count));
+  check_run_options(o, kill_grace);
   return result;
 }
 
