@@ -12,6 +12,7 @@
 
 #include "shardrun/junit.hpp"
 #include "shardrun/process.hpp"
+#include "shardrun/unit.hpp"
 
 namespace shardrun::results {
 
@@ -21,12 +22,8 @@ enum class Result { kPassed, kFailed, kError, kTimeout, kInterrupted, kSplit };
 /// "passed", "failed", "error", "timeout", "interrupted", "split".
 const char* to_string(Result result);
 
-/// Why a unit that the run queued itself exists.
-struct Origin {
-  std::string role;     ///< "retry" or "isolation"
-  std::string crashed;  ///< isolation: the unit whose crash is being isolated, "api#3"
-  std::string how;      ///< and how it ended, "killed by signal 11 (SIGSEGV)"
-};
+/// Why a unit that the run queued itself exists (carried in the unit).
+using Origin = UnitOrigin;
 
 /// What is known of a finished unit.
 struct Finished {

@@ -5,13 +5,26 @@
 // needs the others for that.
 
 #include <cstddef>
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
 namespace shardrun {
 
+/// Why a unit that the run queued itself exists (a retry, a half of a crash
+/// isolation or of a unit too long to start). Planned units have none.
+struct UnitOrigin {
+  std::string role;     ///< "retry" or "isolation"
+  std::string crashed;  ///< isolation: the unit whose crash is being isolated, "api#3"
+  std::string how;      ///< and how it ended, "killed by signal 11 (SIGSEGV)"
+};
+
 /// One run of one command in one shard (DESIGN §2).
 struct Unit {
+  /// A unit made during the run has no id until its UnitSource queues it.
+  static constexpr std::size_t kNoId = SIZE_MAX;
+
   std::size_t id = 0;              ///< unique within the run; names its log and JUnit files
   std::size_t entry = 0;           ///< index into Suite::tests
   std::vector<std::string> tests;  ///< test ids; empty for an entry without discover
@@ -22,6 +35,7 @@ struct Unit {
   /// The prediction leans on guesses (defaults, medians) more than on this
   /// entry's history; its error says little about the cost model.
   bool estimated = true;
+  std::optional<UnitOrigin> origin;  ///< set for units queued during the run
 };
 
 /// Per-shard figures for the summary.

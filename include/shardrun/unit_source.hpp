@@ -59,8 +59,9 @@ class UnitSource {
 };
 
 /// One run's queue in memory: units in the order given, front first; the
-/// listener's requeued units at the back; done when the queue is empty and
-/// no unit it handed out is still running.
+/// listener's requeued units at the back, given the next free id when they
+/// have none; done when the queue is empty and no unit it handed out is
+/// still running.
 class LocalQueue final : public UnitSource {
  public:
   /// `max_failures`: stop once this many tests failed (0: never).
@@ -76,6 +77,7 @@ class LocalQueue final : public UnitSource {
  private:
   std::deque<Unit> queue_;
   std::size_t running_ = 0;  // handed out, not finished yet
+  std::size_t next_id_ = 0;  // after every id given so far
   int max_failures_;
   int failed_tests_ = 0;
 };

@@ -29,7 +29,6 @@ RunListener::RunListener(const JobBuilder& jobs, junit::ReportWriter& report, St
 void RunListener::set_plan(const std::deque<Unit>& units, int shards) {
   total_units_ = units.size();
   shards_ = shards;
-  for (const Unit& u : units) next_unit_id_ = std::max(next_unit_id_, u.id + 1);
 }
 
 double RunListener::since_start(TimePoint t) const {
@@ -70,7 +69,7 @@ UnitRecord RunListener::base_record(int shard, const Unit& unit) const {
   rec.tests = unit.tests;
   rec.command = entry.command.display();
   rec.predicted = unit.predicted_seconds;
-  if (auto it = origins_.find(unit.id); it != origins_.end()) rec.role = it->second.role;
+  if (unit.origin) rec.role = unit.origin->role;
   if (shard >= 0) {
     rec.log = jobs_.unit_log(unit).string();
     if (entry_expects_junit(entry)) rec.junit = jobs_.unit_junit(unit).string();
@@ -119,10 +118,7 @@ results::Finished RunListener::gather(int shard, const Unit& unit, const Complet
   f.tests = unit.tests;
   f.attempt = unit.attempt;
   f.retries = retries_for(unit.entry);
-  if (auto it = origins_.find(unit.id); it != origins_.end()) {
-    f.origin = std::move(it->second);
-    origins_.erase(it);
-  }
+  f.origin = unit.origin;
   f.status = done.status;
   f.stopped_because = done.stopped_because;
   if (results::too_long_to_start(done.status) && unit.tests.size() >= 2) return f;
@@ -239,7 +235,7 @@ int RunListener::apply_retries(int shard, const Unit& unit, const results::Decis
     rec.retried = static_cast<int>(retry.size());
     Unit u = derived_unit(unit, unit.tests.empty() ? std::vector<std::string>{} : retry,
                           unit.attempt + 1, app::retry_label(unit.label, unit.attempt + 1));
-    origins_[u.id] = Origin{"retry", "", ""};
+    u.origin = Origin{"retry", "", ""};
     verdict.requeue.push_back(std::move(u));
     std::string again = fmt::format("{} failed test{} run again (retry {} of {})", retry.size(),
                                     retry.size() == 1 ? "" : "s", unit.attempt + 1, retries);
@@ -255,12 +251,9 @@ void RunListener::record_timings_into(Timings* timings) {
 void RunListener::on_unit_not_run(const Unit& unit, const std::string& reason) {
   UnitRecord rec = base_record(-1, unit);
   std::string why = reason;
-  if (auto it = origins_.find(unit.id); it != origins_.end()) {
-    if (it->second.role == "isolation")
-      why += fmt::format(" (while looking for the test that crashed {}: {})", it->second.crashed,
-                         it->second.how);
-    origins_.erase(it);
-  }
+  if (unit.origin && unit.origin->role == "isolation")
+    why += fmt::format(" (while looking for the test that crashed {}: {})", unit.origin->crashed,
+                       unit.origin->how);
   rec.result = "not-run";
   rec.note = why;
   // Tests that failed before and waited for this retry: their last failure stands.

@@ -56,8 +56,7 @@ class RunListener final : public SchedulerListener {
   /// attempt that exits normally counts (retries and isolation runs too).
   void record_timings_into(Timings* timings);
 
-  /// The planned units (for the time-left estimate, and so that the units
-  /// this listener adds get ids of their own).
+  /// The planned units and the shards (for the time-left estimate).
   void set_plan(const std::deque<Unit>& units, int shards);
 
   /// Retries per entry (index into Suite::tests); missing entries: 0.
@@ -146,10 +145,8 @@ class RunListener final : public SchedulerListener {
   app::RetryBook book_;
   std::vector<FlakyTest> flaky_;
   app::ShardSpanBook spans_;
-  std::unordered_map<std::size_t, Origin> origins_;  // by unit id, until the unit ends
   // When each unit started, by unit id: the timestamp of its suites (label_for).
   std::unordered_map<std::size_t, std::chrono::system_clock::time_point> started_at_;
-  std::size_t next_unit_id_ = 0;
 };
 
 }  // namespace shardrun

@@ -130,7 +130,7 @@ std::vector<std::string> RunListener::held_keys(const Unit& unit) const {
 Unit RunListener::derived_unit(const Unit& from, std::vector<std::string> tests, int attempt,
                                std::string label) {
   Unit u;
-  u.id = next_unit_id_++;
+  u.id = Unit::kNoId;  // the UnitSource gives it one when it queues it
   u.entry = from.entry;
   u.attempt = attempt;
   u.label = std::move(label);
@@ -151,7 +151,7 @@ void RunListener::requeue_halves(const Unit& from, const std::vector<std::string
   for (std::vector<std::string>* part : {&halves.first, &halves.second}) {
     Unit u =
         derived_unit(from, std::move(*part), from.attempt, app::half_label(from.label, half++));
-    if (origin) origins_[u.id] = *origin;
+    u.origin = origin;
     verdict.requeue.push_back(std::move(u));
   }
 }

@@ -1,10 +1,15 @@
 #include "shardrun/scheduler.hpp"
 #include "shardrun/unit_source.hpp"
 
+#include <algorithm>
+
 namespace shardrun {
 
 LocalQueue::LocalQueue(std::deque<Unit> units, int max_failures)
-    : queue_(std::move(units)), max_failures_(max_failures) {}
+    : queue_(std::move(units)), max_failures_(max_failures) {
+  for (const Unit& unit : queue_)
+    if (unit.id != Unit::kNoId) next_id_ = std::max(next_id_, unit.id + 1);
+}
 
 UnitSource::Take LocalQueue::take(int /*shard*/) {
   if (queue_.empty()) {
@@ -21,7 +26,14 @@ UnitSource::Take LocalQueue::take(int /*shard*/) {
 void LocalQueue::finished(int /*shard*/, const Unit& /*unit*/, const UnitVerdict& verdict) {
   if (running_ > 0) --running_;
   failed_tests_ += verdict.failed_tests;
-  for (const Unit& unit : verdict.requeue) queue_.push_back(unit);
+  for (Unit unit : verdict.requeue) {
+    if (unit.id == Unit::kNoId) {
+      unit.id = next_id_++;
+    } else {
+      next_id_ = std::max(next_id_, unit.id + 1);
+    }
+    queue_.push_back(std::move(unit));
+  }
 }
 
 bool LocalQueue::budget_spent() const {

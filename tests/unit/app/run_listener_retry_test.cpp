@@ -100,6 +100,7 @@ struct Harness {
     listener = std::make_unique<RunListener>(*jobs, *report, *status, start);
     std::deque<Unit> planned;
     for (std::size_t i = 0; i < planned_units; ++i) planned.push_back(unit(i, 0, {}));
+    next_id = planned_units;
     listener->set_plan(planned, 2);
     listener->set_retries(std::move(retries));
   }
@@ -115,15 +116,21 @@ struct Harness {
     return u;
   }
 
-  /// Ends `u` with `status`, after writing `xml` as its JUnit file (unless empty).
+  /// Ends `u` with `status`, after writing `xml` as its JUnit file (unless
+  /// empty). The units it requeues are numbered as the run's UnitSource
+  /// (LocalQueue) numbers them: after every id so far.
   UnitVerdict end(const Unit& u, ExitStatus st, const std::string& xml = "") {
     if (!xml.empty()) std::ofstream(jobs->unit_junit(u)) << xml;
     Completion done;
     done.status = st;
     done.started = start;
     done.ended = start + std::chrono::seconds(1);
-    return listener->on_unit_end(0, u, done);
+    UnitVerdict verdict = listener->on_unit_end(0, u, done);
+    for (Unit& requeued : verdict.requeue)
+      if (requeued.id == Unit::kNoId) requeued.id = next_id++;
+    return verdict;
   }
+  std::size_t next_id = 0;
 
   /// finish(), commit, and parse the report.
   pugi::xml_node committed() {
@@ -170,9 +177,11 @@ TEST_CASE("retries: only failed ids run again; flaky and never-passing tests are
   CHECK(retry1.tests == std::vector<std::string>{"test_m.py::b", "test_m.py::c"});
   CHECK(retry1.attempt == 1);
   CHECK(retry1.label == "api#1.retry1");
-  CHECK(retry1.id == 1);                 // after the planned units
-  CHECK(v.failed_tests == 0);            // held failures do not count against --max-failures yet
-  CHECK(h.report->totals().tests == 1);  // only a was written
+  CHECK(retry1.id == 1);  // after the planned units
+  REQUIRE(retry1.origin);
+  CHECK(retry1.origin->role == "retry");  // carried in the unit
+  CHECK(v.failed_tests == 0);             // held failures do not count against --max-failures yet
+  CHECK(h.report->totals().tests == 1);   // only a was written
 
   v = h.end(retry1, exited(1), junit_xml({"b:p", "c:f"}));
   REQUIRE(v.requeue.size() == 1);

@@ -536,6 +536,19 @@ TEST_CASE("an interrupt while a source has nothing yet ends the run, its units n
   CHECK(f.clock.seconds() < 10);  // it did not wait for unit 2's arrival
 }
 
+TEST_CASE("the local queue numbers requeued units after every id it has seen") {
+  LocalQueue queue({make_unit(0, 1), make_unit(4, 1)}, 0);
+  Unit a = *queue.take(0).unit;
+  Unit retry = make_unit(0, 1);
+  retry.id = Unit::kNoId;
+  retry.origin = UnitOrigin{"retry", "", ""};
+  Unit half = make_unit(9, 1);  // already numbered: kept
+  queue.finished(0, a, UnitVerdict{0, {retry, half, retry}});
+  std::vector<std::size_t> ids;
+  while (queue.waiting() > 0) ids.push_back(queue.take(0).unit->id);
+  CHECK(ids == std::vector<std::size_t>{4, 5, 9, 10});  // after the planned units, then after 9
+}
+
 TEST_CASE("the local queue: done only when empty and nothing it handed out still runs") {
   LocalQueue queue({make_unit(1, 1), make_unit(2, 1)}, 3);
   CHECK(queue.waiting() == 2);
