@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "shardrun/env.hpp"
 #include "shardrun/placeholders.hpp"
 #include "shardrun/resources.hpp"
 #include "shardrun/scheduler.hpp"
@@ -91,14 +92,5 @@ class JobBuilder final : public JobSource {
   RunContext context_;
   std::vector<std::vector<Held>> held_;  ///< [shard][resource]
 };
-
-/// Sets NAME=VALUE in an EnvList, replacing an earlier NAME.
-void set_env(EnvList& env, const std::string& name, const std::string& value);
-/// The value of NAME, or nullopt.
-std::optional<std::string> get_env(const EnvList& env, std::string_view name);
-/// "NAME=VALUE" strings for ProcessSpec::env.
-std::vector<std::string> to_environ(const EnvList& env);
-/// The current process environment.
-EnvList current_environment();
 
 }  // namespace shardrun

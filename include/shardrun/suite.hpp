@@ -9,10 +9,11 @@
 #include <utility>
 #include <vector>
 
+#include "shardrun/env.hpp"
+
 namespace shardrun {
 
-/// Ordered NAME=VALUE pairs; later pairs win over earlier ones with the same name.
-using EnvList = std::vector<std::pair<std::string, std::string>>;
+// EnvList: ordered NAME=VALUE pairs (env.hpp).
 
 /// Where something was written in the suite file (1-based; 0 = unknown).
 struct SourceLocation {
