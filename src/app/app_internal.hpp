@@ -63,9 +63,9 @@ std::optional<LastFailed> read_last_failed(const std::filesystem::path& runs_dir
 
 /// Keeps only what failed last time: an entry none of whose testcases
 /// failed is dropped; a discovered entry keeps the ids its failed testcases
-/// map back to (discovery.hpp's id_of_cases: node ids, or the test files
-/// that hold them); an entry without ids runs whole. Returns how many ids
-/// and whole entries are left.
+/// map back to (its framework's id_of_cases, frameworks.hpp: node ids, or
+/// the test files that hold them); an entry without ids runs whole. Returns
+/// how many ids and whole entries are left.
 std::size_t keep_last_failed(const Suite& suite, std::vector<PlanEntry>& entries,
                              const LastFailed& last);
 

@@ -12,6 +12,7 @@
 #include "discovery_interrupted.hpp"
 #include "shardrun/discovery.hpp"
 #include "shardrun/error.hpp"
+#include "shardrun/frameworks.hpp"
 #include "shardrun/status.hpp"
 
 namespace shardrun::app {
@@ -125,7 +126,7 @@ std::vector<PlanEntry> discover_entries(const Suite& suite, const JobBuilder& jo
                                  entry.name, done->status.describe(), read_tail(spec.log, 40)));
       continue;
     }
-    entries[i].ids = parse_test_ids(output);
+    entries[i].ids = frameworks::framework_for(entry).parse_discover_output(output);
     if (manifests[i]) cache.store(entry, *manifests[i], entries[i].ids);
     if (entries[i].ids.empty() && !failure)
       failure =
@@ -145,7 +146,7 @@ std::vector<PlanEntry> discover_entries(const Suite& suite, const JobBuilder& jo
   // Ids that are files (`files`, or a discover command printing files) get
   // their sizes as the planner's prior for the ones it has no history of.
   for (std::size_t i = 0; i < entries.size(); ++i)
-    if (!entries[i].ids.empty() && entries[i].ids.front().find("::") == std::string::npos)
+    if (frameworks::framework_for(suite.tests[i]).ids_may_be_files(entries[i].ids))
       entries[i].id_weights = file_sizes(suite.tests[i].cwd, entries[i].ids);
   return entries;
 }

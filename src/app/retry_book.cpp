@@ -4,8 +4,6 @@
 
 #include <cctype>
 
-#include "shardrun/discovery.hpp"
-
 namespace shardrun::app {
 
 std::string RetryBook::id_key(std::size_t entry, std::string_view id) {
@@ -67,25 +65,6 @@ std::string retry_label(const std::string& label, int attempt) {
 
 std::string half_label(const std::string& label, int half) {
   return fmt::format("{}.{}", label, half == 0 ? 'a' : 'b');
-}
-
-std::vector<long> case_index_of_ids(const std::vector<std::string>& ids,
-                                    const std::vector<junit::CaseSummary>& cases) {
-  // match_case_times answers "which time belongs to each id"; with each
-  // case's index in place of its time, it answers "which case".
-  std::vector<junit::CaseSummary> numbered = cases;
-  for (std::size_t i = 0; i < numbered.size(); ++i) numbered[i].time = static_cast<double>(i);
-  std::vector<double> found = match_case_times(ids, numbered);
-  std::vector<long> index(ids.size(), -1);
-  std::vector<bool> taken(cases.size(), false);
-  for (std::size_t i = 0; i < ids.size(); ++i) {
-    if (found[i] < 0) continue;
-    const auto c = static_cast<std::size_t>(found[i]);
-    if (taken[c]) continue;  // two ids, one testcase: the first id has it
-    taken[c] = true;
-    index[i] = static_cast<long>(c);
-  }
-  return index;
 }
 
 }  // namespace shardrun::app

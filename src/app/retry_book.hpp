@@ -2,7 +2,8 @@
 // The bookkeeping of retries and crash isolation (DESIGN §8 rule 9; issue 5):
 // which failed tests wait for another attempt, what is kept of their failed
 // attempts, how a crashed batch is split, and how the extra units are
-// labelled. Pure: RunListener does the reading and writing.
+// labelled. Pure: RunListener does the reading and writing; which testcase
+// reports which test id is the entry's framework's (frameworks.hpp).
 
 #include <cstddef>
 #include <map>
@@ -60,11 +61,5 @@ std::pair<std::vector<std::string>, std::vector<std::string>> split_halves(
 std::string retry_label(const std::string& label, int attempt);
 /// "api#3" -> "api#3.a" (half 0) / "api#3.b" (half 1).
 std::string half_label(const std::string& label, int half);
-
-/// For each test id, the index in `cases` of the testcase that reports it
-/// (-1: none), by match_case_times' rules (pytest's classname + name, or a
-/// name equal to the id). An id is matched to one testcase at most.
-std::vector<long> case_index_of_ids(const std::vector<std::string>& ids,
-                                    const std::vector<junit::CaseSummary>& cases);
 
 }  // namespace shardrun::app

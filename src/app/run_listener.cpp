@@ -6,21 +6,11 @@
 #include <cerrno>
 #include <cstring>
 
-#include "shardrun/discovery.hpp"
+#include "shardrun/frameworks.hpp"
 
 namespace shardrun {
 
 namespace fs = std::filesystem;
-
-namespace {
-
-bool entry_expects_junit(const Entry& entry) {
-  if (entry.command.mentions("junit")) return true;
-  return std::any_of(entry.env.begin(), entry.env.end(),
-                     [](const auto& kv) { return kv.second.find("{junit}") != std::string::npos; });
-}
-
-}  // namespace
 
 RunListener::RunListener(const JobBuilder& jobs, junit::ReportWriter& report, StatusPrinter& status,
                          TimePoint run_start)
@@ -72,7 +62,8 @@ UnitRecord RunListener::base_record(int shard, const Unit& unit) const {
   if (unit.origin) rec.role = unit.origin->role;
   if (shard >= 0) {
     rec.log = jobs_.unit_log(unit).string();
-    if (entry_expects_junit(entry)) rec.junit = jobs_.unit_junit(unit).string();
+    if (frameworks::framework_for(entry).writes_junit(entry))
+      rec.junit = jobs_.unit_junit(unit).string();
   }
   return rec;
 }
@@ -153,7 +144,8 @@ results::Finished RunListener::gather(int shard, const Unit& unit, const Complet
   // The test ids that got no testcase (all of them without readable JUnit).
   if (f.junit_ok) {
     std::vector<bool> reported(unit.tests.size(), false);
-    for (long owner : id_of_cases(unit.tests, cases))
+    const Entry& entry = jobs_.suite().tests.at(unit.entry);
+    for (long owner : frameworks::framework_for(entry).id_of_cases(unit.tests, cases))
       if (owner >= 0) reported[static_cast<std::size_t>(owner)] = true;
     for (std::size_t i = 0; i < unit.tests.size(); ++i)
       if (!reported[i]) f.missing.push_back(unit.tests[i]);

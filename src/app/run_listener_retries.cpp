@@ -7,6 +7,7 @@
 #include <map>
 
 #include "run_listener.hpp"
+#include "shardrun/frameworks.hpp"
 
 namespace shardrun {
 
@@ -53,7 +54,8 @@ int RunListener::settle(junit::UnitResults results, int shard, const Unit& unit,
   // Which test id each testcase reports (-1: none).
   std::vector<long> id_of_case(cases.size(), -1);
   if (!whole) {
-    std::vector<long> index = app::case_index_of_ids(unit.tests, cases);
+    const Entry& entry = jobs_.suite().tests.at(unit.entry);
+    std::vector<long> index = frameworks::framework_for(entry).case_of_ids(unit.tests, cases);
     for (std::size_t id = 0; id < index.size(); ++id)
       if (index[id] >= 0) id_of_case[static_cast<std::size_t>(index[id])] = static_cast<long>(id);
   }

@@ -7,8 +7,8 @@
 #include <regex>
 
 #include "app_internal.hpp"
-#include "shardrun/discovery.hpp"
 #include "shardrun/error.hpp"
+#include "shardrun/frameworks.hpp"
 
 namespace shardrun::app {
 
@@ -63,14 +63,15 @@ std::size_t keep_last_failed(const Suite& suite, std::vector<PlanEntry>& entries
                              const LastFailed& last) {
   std::size_t left = 0;
   std::erase_if(entries, [&](PlanEntry& p) {
-    auto it = last.by_entry.find(suite.tests.at(p.entry).name);
+    const Entry& entry = suite.tests.at(p.entry);
+    auto it = last.by_entry.find(entry.name);
     if (it == last.by_entry.end() || it->second.empty()) return true;
     if (!p.discovered) {
       ++left;
       return false;
     }
     std::vector<bool> keep(p.ids.size(), false);
-    for (long owner : id_of_cases(p.ids, it->second))
+    for (long owner : frameworks::framework_for(entry).id_of_cases(p.ids, it->second))
       if (owner >= 0) keep[static_cast<std::size_t>(owner)] = true;
     std::vector<std::string> ids;
     std::vector<double> weights;

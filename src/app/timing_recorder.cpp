@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "shardrun/discovery.hpp"
+#include "shardrun/frameworks.hpp"
 
 namespace shardrun::app {
 
@@ -18,7 +18,8 @@ void TimingRecorder::unit_finished(const Unit& unit, const Completion& done,
   if (st.kind != ExitStatus::Kind::kExited || st.timed_out || st.interrupted ||
       !done.stopped_because.empty())
     return;
-  const std::string& entry = suite_.tests.at(unit.entry).name;
+  const Entry& spec = suite_.tests.at(unit.entry);
+  const std::string& entry = spec.name;
   const double wall = std::chrono::duration<double>(done.ended - done.started).count();
   if (unit.tests.empty()) {
     // Without test ids the whole unit counts as its entry's per-process
@@ -31,7 +32,7 @@ void TimingRecorder::unit_finished(const Unit& unit, const Completion& done,
     std::vector<double> per_id(unit.tests.size(), -1);
     double test_seconds = 0;
     if (cases) {
-      std::vector<long> owner = id_of_cases(unit.tests, *cases);
+      std::vector<long> owner = frameworks::framework_for(spec).id_of_cases(unit.tests, *cases);
       for (std::size_t c = 0; c < cases->size(); ++c) {
         if (owner[c] < 0) continue;
         double t = std::max(0.0, (*cases)[c].time);

@@ -1,5 +1,5 @@
-// The pure side of retries and crash isolation: bisecting, labels, matching
-// testcases back to test ids, and the book of held tests.
+// The pure side of retries and crash isolation: bisecting, labels, and the
+// book of held tests (which testcase reports which id: tests/unit/frameworks/).
 #include <catch2/catch.hpp>
 
 #include <algorithm>
@@ -79,20 +79,6 @@ TEST_CASE("labels of retries and halves") {
   CHECK(retry_label("x.retry", 1) == "x.retry.retry1");
   CHECK(half_label("api#3", 0) == "api#3.a");
   CHECK(half_label("api#3.a", 1) == "api#3.a.b");
-}
-
-TEST_CASE("case_index_of_ids: pytest ids, plain names, and ids without a testcase") {
-  std::vector<junit::CaseSummary> cases = {
-      {"pkg.test_a", "test_x", 0.5, junit::Outcome::kPassed},
-      {"pkg.test_a.TestK", "test_y[1]", 0.1, junit::Outcome::kFailed},
-      {"suite.api", "plain-id", 0, junit::Outcome::kErrored},
-  };
-  std::vector<std::string> wanted = {"pkg/test_a.py::TestK::test_y[1]", "pkg/test_a.py::test_x",
-                                     "pkg/test_a.py::test_gone", "plain-id"};
-  CHECK(case_index_of_ids(wanted, cases) == std::vector<long>{1, 0, -1, 2});
-  // Two ids for one testcase: only the first gets it.
-  CHECK(case_index_of_ids({"plain-id", "plain-id"}, cases) == std::vector<long>{2, -1});
-  CHECK(case_index_of_ids({"a"}, {}) == std::vector<long>{-1});
 }
 
 TEST_CASE("RetryBook: attempts accumulate per test until released") {
