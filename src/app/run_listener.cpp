@@ -215,9 +215,9 @@ int RunListener::apply_retries(int shard, const Unit& unit, const results::Decis
   // the failure they last had stands.
   std::vector<std::string> orphans;
   for (const std::string& key : held_keys(unit)) {
-    bool isolated_now =
-        std::any_of(decision.isolating.begin(), decision.isolating.end(),
-                    [&](const auto& id) { return app::RetryBook::id_key(unit.entry, id) == key; });
+    bool isolated_now = std::any_of(
+        decision.isolating.begin(), decision.isolating.end(),
+        [&](const auto& id) { return results::RetryBook::id_key(unit.entry, id) == key; });
     if (!isolated_now && std::find(seen.begin(), seen.end(), key) == seen.end())
       orphans.push_back(key);
   }
@@ -226,7 +226,7 @@ int RunListener::apply_retries(int shard, const Unit& unit, const results::Decis
     const int retries = retries_for(unit.entry);
     rec.retried = static_cast<int>(retry.size());
     Unit u = derived_unit(unit, unit.tests.empty() ? std::vector<std::string>{} : retry,
-                          unit.attempt + 1, app::retry_label(unit.label, unit.attempt + 1));
+                          unit.attempt + 1, results::retry_label(unit.label, unit.attempt + 1));
     u.origin = Origin{"retry", "", ""};
     verdict.requeue.push_back(std::move(u));
     std::string again = fmt::format("{} failed test{} run again (retry {} of {})", retry.size(),
@@ -253,7 +253,8 @@ void RunListener::on_unit_not_run(const Unit& unit, const std::string& reason) {
   write_held(held, -1, unit, rec);
   std::vector<std::string> rest;
   for (const std::string& id : unit.tests)
-    if (std::find(held.begin(), held.end(), app::RetryBook::id_key(unit.entry, id)) == held.end())
+    if (std::find(held.begin(), held.end(), results::RetryBook::id_key(unit.entry, id)) ==
+        held.end())
       rest.push_back(id);
   // A whole-unit retry has no rest: its other tests passed and are written.
   if (!rest.empty() || (unit.tests.empty() && held.empty() && unit.attempt == 0))

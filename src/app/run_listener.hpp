@@ -10,12 +10,12 @@
 #include <optional>
 #include <unordered_map>
 
-#include "retry_book.hpp"
 #include "shard_spans.hpp"
 #include "shardrun/job_builder.hpp"
 #include "shardrun/junit.hpp"
 #include "shardrun/junit_attempts.hpp"
 #include "shardrun/results.hpp"
+#include "shardrun/retry_book.hpp"
 #include "shardrun/scheduler.hpp"
 #include "shardrun/status.hpp"
 #include "shardrun/timings.hpp"
@@ -142,7 +142,7 @@ class RunListener final : public SchedulerListener {
 
   std::vector<int> retries_;
   junit::TextLimit limit_;
-  app::RetryBook book_;
+  results::RetryBook book_;
   std::vector<FlakyTest> flaky_;
   app::ShardSpanBook spans_;
   // When each unit started, by unit id: the timestamp of its suites (label_for).

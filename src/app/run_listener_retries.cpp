@@ -1,6 +1,6 @@
 // RunListener's side of retries and crash isolation (DESIGN §8 rule 9,
 // issue 5): what is held back, what runs again, and how a test's attempts
-// end up as one testcase. The bookkeeping itself is app::RetryBook.
+// end up as one testcase. The bookkeeping itself is results::RetryBook.
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -64,11 +64,11 @@ int RunListener::settle(junit::UnitResults results, int shard, const Unit& unit,
     const junit::CaseSummary& c = cases[i];
     std::string key, test;
     if (whole) {
-      key = app::RetryBook::case_key(unit.entry, c.classname, c.name);
+      key = results::RetryBook::case_key(unit.entry, c.classname, c.name);
       test = c.classname.empty() ? c.name : fmt::format("{}.{}", c.classname, c.name);
     } else if (id_of_case[i] >= 0) {
       test = unit.tests[static_cast<std::size_t>(id_of_case[i])];
-      key = app::RetryBook::id_key(unit.entry, test);
+      key = results::RetryBook::id_key(unit.entry, test);
     }
     // A testcase no test id stands for (a collection error, a duplicate) is
     // written as it is: there is nothing to run again.
@@ -76,7 +76,7 @@ int RunListener::settle(junit::UnitResults results, int shard, const Unit& unit,
         std::find(seen.begin() + static_cast<long>(seen_before), seen.end(), key) != seen.end())
       continue;
     seen.push_back(key);
-    const app::HeldTest* held = book_.find(key);
+    const results::HeldTest* held = book_.find(key);
     if (whole && unit.attempt > 0 && !held) {
       results.drop(i);  // passed on an earlier attempt, and written then
       continue;
@@ -89,7 +89,7 @@ int RunListener::settle(junit::UnitResults results, int shard, const Unit& unit,
       continue;
     }
     if (held) {
-      app::HeldTest done = *book_.release(key);
+      results::HeldTest done = *book_.release(key);
       results.add_earlier(i, done.attempts);
       if (!failing(c.outcome))
         flaky_.push_back(FlakyTest{entry_name, test, static_cast<int>(done.attempts.size())});
@@ -103,7 +103,7 @@ int RunListener::write_held(const std::vector<std::string>& keys, int shard, con
   std::vector<junit::SyntheticCase> cases;
   std::vector<std::vector<junit::Attempt>> earlier;
   for (const std::string& key : keys) {
-    std::optional<app::HeldTest> held = book_.release(key);
+    std::optional<results::HeldTest> held = book_.release(key);
     if (!held || held->attempts.empty()) continue;
     // The last failed attempt is the <failure>; the ones before it reruns.
     cases.push_back(junit::case_of(held->attempts.back()));
@@ -120,7 +120,7 @@ std::vector<std::string> RunListener::held_keys(const Unit& unit) const {
   std::vector<std::string> keys;
   if (!unit.tests.empty()) {
     for (const std::string& id : unit.tests) {
-      std::string key = app::RetryBook::id_key(unit.entry, id);
+      std::string key = results::RetryBook::id_key(unit.entry, id);
       if (book_.find(key)) keys.push_back(std::move(key));
     }
   } else if (unit.attempt > 0) {
@@ -148,11 +148,11 @@ Unit RunListener::derived_unit(const Unit& from, std::vector<std::string> tests,
 
 void RunListener::requeue_halves(const Unit& from, const std::vector<std::string>& ids,
                                  const std::optional<Origin>& origin, UnitVerdict& verdict) {
-  auto halves = app::split_halves(ids);
+  auto halves = results::split_halves(ids);
   int half = 0;
   for (std::vector<std::string>* part : {&halves.first, &halves.second}) {
     Unit u =
-        derived_unit(from, std::move(*part), from.attempt, app::half_label(from.label, half++));
+        derived_unit(from, std::move(*part), from.attempt, results::half_label(from.label, half++));
     u.origin = origin;
     verdict.requeue.push_back(std::move(u));
   }

@@ -7,10 +7,10 @@
 #include <string>
 #include <vector>
 
-#include "../../../src/app/retry_book.hpp"
+#include "shardrun/retry_book.hpp"
 
 using namespace shardrun;
-using namespace shardrun::app;
+using namespace shardrun::results;
 
 namespace {
 

@@ -1,10 +1,10 @@
-#include "retry_book.hpp"
+#include "shardrun/retry_book.hpp"
 
 #include <fmt/format.h>
 
 #include <cctype>
 
-namespace shardrun::app {
+namespace shardrun::results {
 
 std::string RetryBook::id_key(std::size_t entry, std::string_view id) {
   return fmt::format("{}\x1f{}", entry, id);
@@ -67,4 +67,4 @@ std::string half_label(const std::string& label, int half) {
   return fmt::format("{}.{}", label, half == 0 ? 'a' : 'b');
 }
 
-}  // namespace shardrun::app
+}  // namespace shardrun::results

@@ -16,7 +16,7 @@
 #include "shardrun/junit.hpp"
 #include "shardrun/junit_attempts.hpp"
 
-namespace shardrun::app {
+namespace shardrun::results {
 
 /// A test that failed and waits for its next attempt.
 struct HeldTest {
@@ -62,4 +62,4 @@ std::string retry_label(const std::string& label, int attempt);
 /// "api#3" -> "api#3.a" (half 0) / "api#3.b" (half 1).
 std::string half_label(const std::string& label, int half);
 
-}  // namespace shardrun::app
+}  // namespace shardrun::results
