@@ -10,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include "shardrun/line_printer.hpp"
 #include "shardrun/process.hpp"
 #include "shardrun/unit.hpp"
 
@@ -128,6 +129,9 @@ std::string read_tail(const std::filesystem::path& file, std::size_t lines,
 /// Writes run.json (DESIGN §6) atomically.
 void write_run_json(const std::filesystem::path& path, const RunSummary& summary);
 
+/// What a run shows, fed by events (after ninja's StatusPrinter): the live
+/// line or one line per finished unit, failing units' log tails, the
+/// summary. Everything is written through a LinePrinter.
 class StatusPrinter {
  public:
   struct Options {
@@ -145,7 +149,7 @@ class StatusPrinter {
   void unit_started(const UnitRecord& unit);
   void unit_finished(const UnitRecord& unit);
   void tick(double elapsed, double remaining);
-  /// A line that must stay (a problem, a note).
+  /// A line of the status that must stay (a problem, a note on the run).
   void message(const std::string& text);
   void summary(const RunSummary& summary);
 
@@ -155,9 +159,9 @@ class StatusPrinter {
   std::string paint(const std::string& text, const char* code) const;
 
   Options options_;
+  LinePrinter line_;
   std::size_t total_ = 0, done_ = 0, running_ = 0, failed_ = 0;
   double elapsed_ = 0, remaining_ = -1;
-  bool line_shown_ = false;
 };
 
 }  // namespace shardrun
