@@ -4,6 +4,7 @@
 // summary and balance; and run.json for other tools. No scheduling decisions.
 
 #include <cstdio>
+#include <deque>
 #include <filesystem>
 #include <optional>
 #include <string>
@@ -12,6 +13,7 @@
 
 #include "shardrun/line_printer.hpp"
 #include "shardrun/process.hpp"
+#include "shardrun/time_left.hpp"
 #include "shardrun/unit.hpp"
 
 namespace shardrun {
@@ -146,9 +148,15 @@ class StatusPrinter {
 
   explicit StatusPrinter(Options options);
   void set_total(std::size_t units) { total_ = units; }
+  /// The planned units' predicted seconds and the shards that run them: what
+  /// the time left is estimated from (time_left.hpp).
+  void set_plan(const std::deque<Unit>& units, int shards);
   void unit_started(const UnitRecord& unit);
   void unit_finished(const UnitRecord& unit);
-  void tick(double elapsed, double remaining);
+  /// The clock moved: `elapsed` seconds since the run started. `remaining`:
+  /// an estimate of the time left made elsewhere; without one, the
+  /// printer's own from the plan's predictions.
+  void tick(double elapsed, std::optional<double> remaining = std::nullopt);
   /// A line of the status that must stay (a problem, a note on the run).
   void message(const std::string& text);
   void summary(const RunSummary& summary);
@@ -160,6 +168,7 @@ class StatusPrinter {
 
   Options options_;
   LinePrinter line_;
+  TimeLeft time_left_;
   std::size_t total_ = 0, done_ = 0, running_ = 0, failed_ = 0;
   double elapsed_ = 0, remaining_ = -1;
 };

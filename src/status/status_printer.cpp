@@ -48,8 +48,14 @@ void StatusPrinter::redraw() {
   line_.print_live(format_progress(done_, total_, running_, failed_, elapsed_, remaining_));
 }
 
-void StatusPrinter::unit_started(const UnitRecord&) {
+void StatusPrinter::set_plan(const std::deque<Unit>& units, int shards) {
+  time_left_.set_shards(shards);
+  for (const Unit& u : units) time_left_.planned(u.id, u.predicted_seconds);
+}
+
+void StatusPrinter::unit_started(const UnitRecord& unit) {
   ++running_;
+  time_left_.started(unit.id, unit.predicted, unit.start);
   redraw();
 }
 
@@ -59,6 +65,7 @@ void StatusPrinter::unit_finished(const UnitRecord& unit) {
   // A unit split because its command line was too long runs again as two:
   // neither passed nor failed.
   const bool split = unit.result == "split";
+  time_left_.finished(unit.id, unit.end - unit.start, unit.shard >= 0 && !split);
   bool failed = unit.result != "passed" && !split;
   if (failed && unit.result != "not-run") ++failed_;
   std::string verdict = unit.result == "passed"    ? "PASS"
@@ -86,9 +93,9 @@ void StatusPrinter::unit_finished(const UnitRecord& unit) {
   redraw();
 }
 
-void StatusPrinter::tick(double elapsed, double remaining) {
+void StatusPrinter::tick(double elapsed, std::optional<double> remaining) {
   elapsed_ = elapsed;
-  remaining_ = remaining;
+  remaining_ = remaining ? *remaining : time_left_.remaining(elapsed);
   redraw();
 }
 
