@@ -133,7 +133,8 @@ void write_run_json(const std::filesystem::path& path, const RunSummary& summary
 
 /// What a run shows, fed by events (after ninja's StatusPrinter): the live
 /// line or one line per finished unit, failing units' log tails, the
-/// summary. Everything is written through a LinePrinter.
+/// summary; and the run's one channel for warnings and notes. Everything is
+/// written through LinePrinters: the status to `out`, warnings to `err`.
 class StatusPrinter {
  public:
   struct Options {
@@ -142,6 +143,7 @@ class StatusPrinter {
     std::size_t tail_lines = 30;         ///< log lines shown for a failing unit
     std::size_t tail_bytes = 64 * 1024;  ///< and at most this many bytes of them
     std::FILE* out = stdout;
+    std::FILE* err = stderr;  ///< warnings and notes
   };
   /// Options from the environment: isatty(1), TERM, NO_COLOR, CLICOLOR_FORCE, FORCE_COLOR.
   static Options detect();
@@ -159,15 +161,22 @@ class StatusPrinter {
   void tick(double elapsed, std::optional<double> remaining = std::nullopt);
   /// A line of the status that must stay (a problem, a note on the run).
   void message(const std::string& text);
+  /// The one channel for warnings: "shardrun: warning: <text>" on `err`,
+  /// from the start of a run to its end; the live line steps aside for it.
+  void warning(const std::string& text);
+  /// A note on the same channel: "shardrun: <text>".
+  void note(const std::string& text);
   void summary(const RunSummary& summary);
 
  private:
   void print_line(const std::string& line);
+  void print_aside(const std::string& line);
   void redraw();
   std::string paint(const std::string& text, const char* code) const;
 
   Options options_;
   LinePrinter line_;
+  LinePrinter err_;
   TimeLeft time_left_;
   std::size_t total_ = 0, done_ = 0, running_ = 0, failed_ = 0;
   double elapsed_ = 0, remaining_ = -1;

@@ -30,8 +30,10 @@ StatusPrinter::Options StatusPrinter::detect() {
   return o;
 }
 
+// Warnings get a printer of their own: plain lines, never a live one, so
+// they read the same whether stderr is the terminal or a log.
 StatusPrinter::StatusPrinter(Options options)
-    : options_(options), line_(options.out, options.smart) {}
+    : options_(options), line_(options.out, options.smart), err_(options.err, false) {}
 
 std::string StatusPrinter::paint(const std::string& text, const char* code) const {
   if (!options_.color) return text;
@@ -41,6 +43,14 @@ std::string StatusPrinter::paint(const std::string& text, const char* code) cons
 void StatusPrinter::print_line(const std::string& line) {
   line_.print_line(line);
   redraw();
+}
+
+void StatusPrinter::print_aside(const std::string& line) {
+  // stdout and stderr are often the same terminal: the live line is cleared
+  // so that the warning has a line of its own, and drawn again under it.
+  const bool shown = line_.clear_live();
+  err_.print_line(line);
+  if (shown) redraw();
 }
 
 void StatusPrinter::redraw() {
@@ -101,6 +111,14 @@ void StatusPrinter::tick(double elapsed, std::optional<double> remaining) {
 
 void StatusPrinter::message(const std::string& text) {
   print_line(text);
+}
+
+void StatusPrinter::warning(const std::string& text) {
+  print_aside("shardrun: warning: " + text);
+}
+
+void StatusPrinter::note(const std::string& text) {
+  print_aside("shardrun: " + text);
 }
 
 void StatusPrinter::summary(const RunSummary& s) {

@@ -1,5 +1,6 @@
-// StatusPrinter's own time-left estimate: tick() without an estimate uses
-// the plan's predictions.
+// StatusPrinter's warning channel and its own time-left estimate: warnings
+// and notes go to `err` as plain lines, the live line on `out` stepping
+// aside for them; tick() without an estimate uses the plan's predictions.
 #include <catch2/catch.hpp>
 #include <deque>
 #include <string>
@@ -12,12 +13,13 @@ using shardrun::testing::MemOut;
 
 namespace {
 
-StatusPrinter::Options options(MemOut& out, bool smart) {
+StatusPrinter::Options options(MemOut& out, MemOut& err, bool smart) {
   StatusPrinter::Options o;
   o.smart = smart;
   o.color = false;
   o.tail_lines = 0;
   o.out = out.file();
+  o.err = err.file();
   return o;
 }
 
@@ -50,9 +52,48 @@ std::string live_line(const std::string& text) {
 
 }  // namespace
 
+TEST_CASE("warnings and notes are plain lines on err, in a log as on a terminal") {
+  for (bool smart : {false, true}) {
+    MemOut out, err;
+    StatusPrinter p(options(out, err, smart));
+    p.warning("timings file ignored");
+    p.note("--last-failed: nothing failed in run r1; running everything");
+    CHECK(err.text() ==
+          "shardrun: warning: timings file ignored\n"
+          "shardrun: --last-failed: nothing failed in run r1; running everything\n");
+    CHECK(out.text().empty());  // no live line was shown: none is drawn for them
+  }
+}
+
+TEST_CASE("smart: the live line steps aside for a warning and comes back under it") {
+  MemOut out, err;
+  StatusPrinter p(options(out, err, true));
+  p.set_total(2);
+  p.unit_started(record(0, 0, 0, 0));
+  const std::string live = "[0/2] 1 running, 0 failed, 0:00 elapsed";
+  CHECK(out.text() == "\r\x1b[K" + live);
+  p.warning("report: 1 file could not be read");
+  CHECK(err.text() == "shardrun: warning: report: 1 file could not be read\n");
+  CHECK(out.text() == "\r\x1b[K" + live + "\r\x1b[K" + "\r\x1b[K" + live);
+}
+
+TEST_CASE("after the summary a warning leaves stdout alone") {
+  MemOut out, err;
+  StatusPrinter p(options(out, err, true));
+  p.set_total(1);
+  p.unit_started(record(0, 0, 0, 0));
+  RunSummary s;
+  s.shards = 1;
+  p.summary(s);
+  std::size_t before = out.text().size();
+  p.warning("summary not written: disk full");
+  CHECK(out.text().size() == before);
+  CHECK(err.text() == "shardrun: warning: summary not written: disk full\n");
+}
+
 TEST_CASE("tick: without an estimate, the time left comes from the plan's predictions") {
-  MemOut out;
-  StatusPrinter p(options(out, true));
+  MemOut out, err;
+  StatusPrinter p(options(out, err, true));
   p.set_total(3);
   p.set_plan(plan({60, 20, 20}), 2);
   p.tick(0);
@@ -71,8 +112,8 @@ TEST_CASE("tick: without an estimate, the time left comes from the plan's predic
 }
 
 TEST_CASE("tick: an estimate given wins over the printer's own") {
-  MemOut out;
-  StatusPrinter p(options(out, true));
+  MemOut out, err;
+  StatusPrinter p(options(out, err, true));
   p.set_total(1);
   p.set_plan(plan({600}), 1);
   p.tick(5, 20);
@@ -82,10 +123,11 @@ TEST_CASE("tick: an estimate given wins over the printer's own") {
 }
 
 TEST_CASE("tick: in a log the time left is not printed at all") {
-  MemOut out;
-  StatusPrinter p(options(out, false));
+  MemOut out, err;
+  StatusPrinter p(options(out, err, false));
   p.set_total(1);
   p.set_plan(plan({30}), 1);
   p.tick(3);
   CHECK(out.text().empty());
+  CHECK(err.text().empty());
 }
