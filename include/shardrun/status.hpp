@@ -156,8 +156,9 @@ class StatusPrinter {
   void unit_started(const UnitRecord& unit);
   void unit_finished(const UnitRecord& unit);
   /// The clock moved: `elapsed` seconds since the run started. `remaining`:
-  /// an estimate of the time left made elsewhere; without one, the
-  /// printer's own from the plan's predictions.
+  /// an estimate of the time left made elsewhere, shown until the next tick;
+  /// without one, the printer's own from the plan's predictions, brought up
+  /// to date as units start and finish.
   void tick(double elapsed, std::optional<double> remaining = std::nullopt);
   /// A line of the status that must stay (a problem, a note on the run).
   void message(const std::string& text);
@@ -172,6 +173,8 @@ class StatusPrinter {
   void print_line(const std::string& line);
   void print_aside(const std::string& line);
   void redraw();
+  /// The printer's own estimate, when the last tick asked for it.
+  void update_time_left();
   std::string paint(const std::string& text, const char* code) const;
 
   Options options_;
@@ -180,6 +183,7 @@ class StatusPrinter {
   TimeLeft time_left_;
   std::size_t total_ = 0, done_ = 0, running_ = 0, failed_ = 0;
   double elapsed_ = 0, remaining_ = -1;
+  bool own_estimate_ = false;
 };
 
 }  // namespace shardrun

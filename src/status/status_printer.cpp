@@ -66,6 +66,7 @@ void StatusPrinter::set_plan(const std::deque<Unit>& units, int shards) {
 void StatusPrinter::unit_started(const UnitRecord& unit) {
   ++running_;
   time_left_.started(unit.id, unit.predicted, unit.start);
+  update_time_left();
   redraw();
 }
 
@@ -76,6 +77,7 @@ void StatusPrinter::unit_finished(const UnitRecord& unit) {
   // neither passed nor failed.
   const bool split = unit.result == "split";
   time_left_.finished(unit.id, unit.end - unit.start, unit.shard >= 0 && !split);
+  update_time_left();
   bool failed = unit.result != "passed" && !split;
   if (failed && unit.result != "not-run") ++failed_;
   std::string verdict = unit.result == "passed"    ? "PASS"
@@ -105,8 +107,15 @@ void StatusPrinter::unit_finished(const UnitRecord& unit) {
 
 void StatusPrinter::tick(double elapsed, std::optional<double> remaining) {
   elapsed_ = elapsed;
+  own_estimate_ = !remaining;
   remaining_ = remaining ? *remaining : time_left_.remaining(elapsed);
   redraw();
+}
+
+void StatusPrinter::update_time_left() {
+  // Without this the last unit's end would leave "~0:09 left" on the line
+  // until the next tick.
+  if (own_estimate_) remaining_ = time_left_.remaining(elapsed_);
 }
 
 void StatusPrinter::message(const std::string& text) {

@@ -111,6 +111,18 @@ TEST_CASE("tick: without an estimate, the time left comes from the plan's predic
   CHECK(live_line(out.text()) == "\r\x1b[K[1/3] 2 running, 0 failed, 0:40 elapsed, ~1:20 left");
 }
 
+TEST_CASE("the printer's own estimate follows units as they start and finish") {
+  MemOut out, err;
+  StatusPrinter p(options(out, err, true));
+  p.set_total(1);
+  p.set_plan(plan({9}), 1);
+  p.tick(0);
+  p.unit_started(record(0, 0, 0, 9));
+  CHECK(live_line(out.text()) == "\r\x1b[K[0/1] 1 running, 0 failed, 0:00 elapsed, ~0:09 left");
+  p.unit_finished(record(0, 0, 0.5, 9));  // before the next tick
+  CHECK(live_line(out.text()) == "\r\x1b[K[1/1] 0 running, 0 failed, 0:00 elapsed, ~0:00 left");
+}
+
 TEST_CASE("tick: an estimate given wins over the printer's own") {
   MemOut out, err;
   StatusPrinter p(options(out, err, true));
@@ -118,8 +130,10 @@ TEST_CASE("tick: an estimate given wins over the printer's own") {
   p.set_plan(plan({600}), 1);
   p.tick(5, 20);
   CHECK(live_line(out.text()) == "\r\x1b[K[0/1] 0 running, 0 failed, 0:05 elapsed, ~0:20 left");
+  p.unit_started(record(0, 5, 5, 600));  // until the next tick, the given one stays
+  CHECK(live_line(out.text()) == "\r\x1b[K[0/1] 1 running, 0 failed, 0:05 elapsed, ~0:20 left");
   p.tick(6);
-  CHECK(live_line(out.text()) == "\r\x1b[K[0/1] 0 running, 0 failed, 0:06 elapsed, ~10:00 left");
+  CHECK(live_line(out.text()) == "\r\x1b[K[0/1] 1 running, 0 failed, 0:06 elapsed, ~9:59 left");
 }
 
 TEST_CASE("tick: in a log the time left is not printed at all") {
