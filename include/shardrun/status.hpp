@@ -4,13 +4,16 @@
 // summary and balance; and run.json for other tools. No scheduling decisions.
 
 #include <cstdio>
+#include <deque>
 #include <filesystem>
 #include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "shardrun/line_printer.hpp"
 #include "shardrun/process.hpp"
+#include "shardrun/time_left.hpp"
 #include "shardrun/unit.hpp"
 
 namespace shardrun {
@@ -128,6 +131,10 @@ std::string read_tail(const std::filesystem::path& file, std::size_t lines,
 /// Writes run.json (DESIGN §6) atomically.
 void write_run_json(const std::filesystem::path& path, const RunSummary& summary);
 
+/// What a run shows, fed by events (after ninja's StatusPrinter): the live
+/// line or one line per finished unit, failing units' log tails, the
+/// summary; and the run's one channel for warnings and notes. Everything is
+/// written through LinePrinters: the status to `out`, warnings to `err`.
 class StatusPrinter {
  public:
   struct Options {
@@ -136,28 +143,47 @@ class StatusPrinter {
     std::size_t tail_lines = 30;         ///< log lines shown for a failing unit
     std::size_t tail_bytes = 64 * 1024;  ///< and at most this many bytes of them
     std::FILE* out = stdout;
+    std::FILE* err = stderr;  ///< warnings and notes
   };
   /// Options from the environment: isatty(1), TERM, NO_COLOR, CLICOLOR_FORCE, FORCE_COLOR.
   static Options detect();
 
   explicit StatusPrinter(Options options);
   void set_total(std::size_t units) { total_ = units; }
+  /// The planned units' predicted seconds and the shards that run them: what
+  /// the time left is estimated from (time_left.hpp).
+  void set_plan(const std::deque<Unit>& units, int shards);
   void unit_started(const UnitRecord& unit);
   void unit_finished(const UnitRecord& unit);
-  void tick(double elapsed, double remaining);
-  /// A line that must stay (a problem, a note).
+  /// The clock moved: `elapsed` seconds since the run started. `remaining`:
+  /// an estimate of the time left made elsewhere, shown until the next tick;
+  /// without one, the printer's own from the plan's predictions, brought up
+  /// to date as units start and finish.
+  void tick(double elapsed, std::optional<double> remaining = std::nullopt);
+  /// A line of the status that must stay (a problem, a note on the run).
   void message(const std::string& text);
+  /// The one channel for warnings: "shardrun: warning: <text>" on `err`,
+  /// from the start of a run to its end; the live line steps aside for it.
+  void warning(const std::string& text);
+  /// A note on the same channel: "shardrun: <text>".
+  void note(const std::string& text);
   void summary(const RunSummary& summary);
 
  private:
   void print_line(const std::string& line);
+  void print_aside(const std::string& line);
   void redraw();
+  /// The printer's own estimate, when the last tick asked for it.
+  void update_time_left();
   std::string paint(const std::string& text, const char* code) const;
 
   Options options_;
+  LinePrinter line_;
+  LinePrinter err_;
+  TimeLeft time_left_;
   std::size_t total_ = 0, done_ = 0, running_ = 0, failed_ = 0;
   double elapsed_ = 0, remaining_ = -1;
-  bool line_shown_ = false;
+  bool own_estimate_ = false;
 };
 
 }  // namespace shardrun

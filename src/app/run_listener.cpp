@@ -18,7 +18,7 @@ RunListener::RunListener(const JobBuilder& jobs, junit::ReportWriter& report, St
 
 void RunListener::set_plan(const std::deque<Unit>& units, int shards) {
   total_units_ = units.size();
-  shards_ = shards;
+  status_.set_plan(units, shards);
 }
 
 double RunListener::since_start(TimePoint t) const {
@@ -68,10 +68,12 @@ UnitRecord RunListener::base_record(int shard, const Unit& unit) const {
   return rec;
 }
 
-void RunListener::on_unit_start(int shard, const Unit& unit, TimePoint /*when*/) {
+void RunListener::on_unit_start(int shard, const Unit& unit, TimePoint when) {
   // TimePoint is a steady clock; the report's timestamps need the wall clock.
   started_at_[unit.id] = std::chrono::system_clock::now();
-  status_.unit_started(base_record(shard, unit));
+  UnitRecord rec = base_record(shard, unit);
+  rec.start = since_start(when);
+  status_.unit_started(rec);
 }
 
 void RunListener::count_case(UnitRecord& rec, junit::Outcome outcome) const {
@@ -290,15 +292,8 @@ void RunListener::on_shard_event(const ShardEvent& event) {
 }
 
 void RunListener::on_tick(TimePoint now) {
-  // Estimate: the mean unit time so far, for the units left, spread over the shards.
-  double remaining = -1;
-  std::size_t done = units_.size();
-  if (done > 0 && total_units_ >= done) {
-    double sum = 0;
-    for (const UnitRecord& u : units_) sum += std::max(0.0, u.end - u.start);
-    remaining = sum / done * static_cast<double>(total_units_ - done) / std::max(1, shards_);
-  }
-  status_.tick(since_start(now), remaining);
+  // The time left is the status printer's estimate, from the plan.
+  status_.tick(since_start(now));
 }
 
 }  // namespace shardrun

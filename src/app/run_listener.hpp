@@ -138,7 +138,6 @@ class RunListener final : public SchedulerListener {
   std::vector<std::string> problems_;
   std::optional<app::TimingRecorder> recorder_;
   std::size_t total_units_ = 0;
-  int shards_ = 1;
 
   std::vector<int> retries_;
   junit::TextLimit limit_;

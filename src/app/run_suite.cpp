@@ -85,7 +85,7 @@ struct RunSetup {
   std::unique_ptr<CommandRunner> runner;
 };
 
-RunSetup prepare_run(const Options& options) {
+RunSetup prepare_run(const Options& options, StatusPrinter& status) {
   RunSetup run;
   run.suite = load_suite(options.suite);
   if (!options.entries.empty()) app::select_entries(run.suite, options.entries);
@@ -95,7 +95,7 @@ RunSetup prepare_run(const Options& options) {
                                      : run.suite.dir / ".shardrun" / "timings.json";
   std::string timings_warning;
   run.timings = Timings::load(run.timings_path, &timings_warning);
-  if (!timings_warning.empty()) fmt::print(stderr, "shardrun: warning: {}\n", timings_warning);
+  if (!timings_warning.empty()) status.warning(timings_warning);
 
   RunContext& context = run.context;
   context.run_id = make_run_id();
@@ -106,7 +106,7 @@ RunSetup prepare_run(const Options& options) {
   if (options.last_failed) run.last_failed = app::read_last_failed(run.runs_dir);
   // Before pruning, which would delete the records of a killed run's children.
   std::string cleaned = clean_leftovers(run.runs_dir, context.run_id).message();
-  if (!cleaned.empty()) fmt::print(stderr, "shardrun: {}\n", cleaned);
+  if (!cleaned.empty()) status.note(cleaned);
   prune_runs(run.runs_dir, options.keep_runs);
   context.run_dir = run.runs_dir / context.run_id;
   for (const char* sub : {"logs", "junit", "tmp"}) make_dirs(context.run_dir / sub);
@@ -120,21 +120,21 @@ RunSetup prepare_run(const Options& options) {
 
 // --last-failed: the entries cut down to what failed in the last run, or
 // all of them when there is no such run or nothing failed in it.
-void keep_last_failed(const RunSetup& run, std::vector<PlanEntry>& entries) {
+void keep_last_failed(const RunSetup& run, std::vector<PlanEntry>& entries, StatusPrinter& status) {
   if (!run.last_failed) {
-    fmt::print(stderr, "shardrun: --last-failed: no earlier run in {}; running everything\n",
-               run.runs_dir.string());
+    status.note(fmt::format("--last-failed: no earlier run in {}; running everything",
+                            run.runs_dir.string()));
     return;
   }
   std::vector<PlanEntry> kept = entries;
   std::size_t left = app::keep_last_failed(run.suite, kept, *run.last_failed);
   if (kept.empty()) {
-    fmt::print(stderr, "shardrun: --last-failed: nothing failed in run {}; running everything\n",
-               run.last_failed->run_id);
+    status.note(fmt::format("--last-failed: nothing failed in run {}; running everything",
+                            run.last_failed->run_id));
     return;
   }
-  fmt::print(stderr, "shardrun: --last-failed: {} test ids or entries that failed in run {}\n",
-             left, run.last_failed->run_id);
+  status.note(fmt::format("--last-failed: {} test ids or entries that failed in run {}", left,
+                          run.last_failed->run_id));
   entries = std::move(kept);
 }
 
@@ -148,7 +148,7 @@ struct Planned {
 // Discovered test ids batched by predicted time, longest first; or exactly
 // the units of --plan-in.
 Planned plan_run(const Options& options, RunSetup& run, const InterruptSource& interrupts,
-                 bool plan_only) {
+                 bool plan_only, StatusPrinter& status) {
   Planned planned;
   if (options.plan_in) {
     planned.units = app::read_plan_file(*options.plan_in, run.suite);
@@ -175,7 +175,7 @@ Planned plan_run(const Options& options, RunSetup& run, const InterruptSource& i
     entries = e.entries();
     planned.discovery_interrupted = true;
   }
-  if (options.last_failed) keep_last_failed(run, entries);
+  if (options.last_failed) keep_last_failed(run, entries, status);
   if (options.list) {
     std::fputs(app::format_list(run.suite, entries).c_str(), stdout);
     planned.listed = true;
@@ -248,7 +248,7 @@ RunSummary summarize(const RunSetup& run, junit::ReportWriter& report, RunListen
     summary.report_written = false;
     summary.problems.push_back(fmt::format("report: {}", e.what()));
   }
-  for (const std::string& w : report.warnings()) status.message("shardrun: warning: " + w);
+  for (const std::string& w : report.warnings()) status.warning(w);
   const junit::Totals& totals = report.totals();
   summary.tests = totals.tests;
   summary.failures = totals.failures;
@@ -281,13 +281,13 @@ void finish_run(RunSummary& summary, StatusPrinter& status, const Options& optio
     write_timeline(summary.run_dir / "timeline.html", {summary.run_dir});
     summary.timeline = summary.run_dir / "timeline.html";
   } catch (const Error& e) {
-    status.message(fmt::format("shardrun: warning: {}", e.what()));
+    status.warning(e.what());
   }
   status.summary(summary);
   // Last, so that the annotations follow everything else in the log.
   for (const std::string& w :
        app::write_ci_output(summary, options.summary_md, getenv_string, stdout))
-    status.message("shardrun: warning: " + w);
+    status.warning(w);
 }
 
 }  // namespace
@@ -295,8 +295,10 @@ void finish_run(RunSummary& summary, StatusPrinter& status, const Options& optio
 int run_suite(const Options& options, const InterruptSource& interrupts) {
   const bool plan_only = options.command == Options::Command::kPlan || options.dry_run;
   const TimePoint run_start = Clock::now();
-  RunSetup run = prepare_run(options);
-  Planned planned = plan_run(options, run, interrupts, plan_only);
+  // From the start: every warning of the run goes through it.
+  StatusPrinter status = make_status(options);
+  RunSetup run = prepare_run(options, status);
+  Planned planned = plan_run(options, run, interrupts, plan_only, status);
   if (planned.listed) return 0;
   if (options.plan_out && !planned.discovery_interrupted)
     app::write_plan_file(*options.plan_out, run.suite, planned.units);
@@ -313,7 +315,6 @@ int run_suite(const Options& options, const InterruptSource& interrupts) {
 
   JobBuilder jobs(run.suite, run.context);
   junit::ReportWriter report(fs::absolute(options.junit), run.suite.name);
-  StatusPrinter status = make_status(options);
   RunListener listener(jobs, report, status, run_start);
   listener.set_plan(units, shards);
   listener.set_output_limit(options.output_limit);
@@ -331,7 +332,7 @@ int run_suite(const Options& options, const InterruptSource& interrupts) {
   try {
     run.timings.save(run.timings_path);
   } catch (const Error& e) {
-    status.message(fmt::format("shardrun: warning: timings not saved: {}", e.what()));
+    status.warning(fmt::format("timings not saved: {}", e.what()));
   }
   RunSummary summary = summarize(run, report, listener, status, result, shards, options, run_start);
   results::RunEnd end;
@@ -354,7 +355,8 @@ int run_suite(const Options& options, const InterruptSource& interrupts) {
 int run_merge(const Options& options) {
   std::vector<std::string> warnings;
   junit::Totals totals = junit::merge_files(options.merge_inputs, options.merge_output, &warnings);
-  for (const std::string& w : warnings) fmt::print(stderr, "shardrun: warning: {}\n", w);
+  StatusPrinter status(StatusPrinter::detect());
+  for (const std::string& w : warnings) status.warning(w);
   fmt::print("merged {} files into {}: {} tests, {} failures, {} errors, {} skipped\n",
              options.merge_inputs.size(), options.merge_output.string(), totals.tests,
              totals.failures, totals.errors, totals.skipped);

@@ -1,12 +1,9 @@
-// Terminal output, after ninja's LinePrinter/StatusPrinter: a smart terminal
-// gets one live line redrawn in place; anything else (CI logs) one line per
-// finished unit, so logs stay readable.
+// What a run shows, after ninja's StatusPrinter: on a smart terminal one live
+// line, and permanent lines only for what went wrong; anything else (CI logs)
+// one line per finished unit. How lines reach the terminal is the
+// LinePrinter's business (line_printer.cpp).
 #include <fmt/format.h>
-#include <sys/ioctl.h>
 #include <unistd.h>
-
-#include <cstdlib>
-#include <cstring>
 
 #include "shardrun/status.hpp"
 
@@ -18,17 +15,6 @@ const char* kGreen = "32";
 const char* kYellow = "33";
 const char* kBold = "1";
 
-bool env_set(const char* name) {
-  const char* v = std::getenv(name);
-  return v && *v && std::strcmp(v, "0") != 0;
-}
-
-std::size_t terminal_width(std::FILE* out) {
-  struct winsize ws {};
-  if (ioctl(fileno(out), TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0) return ws.ws_col;
-  return 80;
-}
-
 const char* result_color(const std::string& result) {
   if (result == "passed") return kGreen;
   if (result == "not-run" || result == "interrupted" || result == "split") return kYellow;
@@ -38,16 +24,16 @@ const char* result_color(const std::string& result) {
 
 StatusPrinter::Options StatusPrinter::detect() {
   Options o;
-  const char* term = std::getenv("TERM");
-  bool tty = isatty(STDOUT_FILENO) == 1;
-  o.smart = tty && term && std::strcmp(term, "dumb") != 0;
-  o.color = o.smart;
-  if (env_set("CLICOLOR_FORCE") || env_set("FORCE_COLOR")) o.color = true;
-  if (std::getenv("NO_COLOR") && *std::getenv("NO_COLOR")) o.color = false;
+  LinePrinter::Traits terminal = LinePrinter::detect(STDOUT_FILENO);
+  o.smart = terminal.smart;
+  o.color = terminal.color;
   return o;
 }
 
-StatusPrinter::StatusPrinter(Options options) : options_(options) {}
+// Warnings get a printer of their own: plain lines, never a live one, so
+// they read the same whether stderr is the terminal or a log.
+StatusPrinter::StatusPrinter(Options options)
+    : options_(options), line_(options.out, options.smart), err_(options.err, false) {}
 
 std::string StatusPrinter::paint(const std::string& text, const char* code) const {
   if (!options_.color) return text;
@@ -55,26 +41,32 @@ std::string StatusPrinter::paint(const std::string& text, const char* code) cons
 }
 
 void StatusPrinter::print_line(const std::string& line) {
-  if (options_.smart && line_shown_) std::fputs("\r\x1b[K", options_.out);
-  std::fputs(line.c_str(), options_.out);
-  std::fputc('\n', options_.out);
-  line_shown_ = false;
-  if (options_.smart) redraw();
-  std::fflush(options_.out);
+  line_.print_line(line);
+  redraw();
+}
+
+void StatusPrinter::print_aside(const std::string& line) {
+  // stdout and stderr are often the same terminal: the live line is cleared
+  // so that the warning has a line of its own, and drawn again under it.
+  const bool shown = line_.clear_live();
+  err_.print_line(line);
+  if (shown) redraw();
 }
 
 void StatusPrinter::redraw() {
-  if (!options_.smart) return;
-  std::string line = format_progress(done_, total_, running_, failed_, elapsed_, remaining_);
-  line = elide_middle(line, terminal_width(options_.out) - 1);
-  std::fputs("\r\x1b[K", options_.out);
-  std::fputs(line.c_str(), options_.out);
-  line_shown_ = true;
-  std::fflush(options_.out);
+  if (!line_.smart()) return;  // a log has no live line
+  line_.print_live(format_progress(done_, total_, running_, failed_, elapsed_, remaining_));
 }
 
-void StatusPrinter::unit_started(const UnitRecord&) {
+void StatusPrinter::set_plan(const std::deque<Unit>& units, int shards) {
+  time_left_.set_shards(shards);
+  for (const Unit& u : units) time_left_.planned(u.id, u.predicted_seconds);
+}
+
+void StatusPrinter::unit_started(const UnitRecord& unit) {
   ++running_;
+  time_left_.started(unit.id, unit.predicted, unit.start);
+  update_time_left();
   redraw();
 }
 
@@ -84,6 +76,8 @@ void StatusPrinter::unit_finished(const UnitRecord& unit) {
   // A unit split because its command line was too long runs again as two:
   // neither passed nor failed.
   const bool split = unit.result == "split";
+  time_left_.finished(unit.id, unit.end - unit.start, unit.shard >= 0 && !split);
+  update_time_left();
   bool failed = unit.result != "passed" && !split;
   if (failed && unit.result != "not-run") ++failed_;
   std::string verdict = unit.result == "passed"    ? "PASS"
@@ -102,7 +96,7 @@ void StatusPrinter::unit_finished(const UnitRecord& unit) {
   if ((failed || split) && !unit.note.empty()) line += ": " + unit.note;
   // In smart mode passing units only move the live line; in dumb mode every
   // unit gets its line.
-  if (!options_.smart || failed || split) print_line(line);
+  if (!line_.smart() || failed || split) print_line(line);
   if (failed && unit.shard >= 0 && options_.tail_lines > 0) {
     std::string tail = read_tail(unit.log, options_.tail_lines, options_.tail_bytes);
     print_line(paint(fmt::format("FAILED: {} (log {})", unit.label, unit.log), kBold));
@@ -111,22 +105,33 @@ void StatusPrinter::unit_finished(const UnitRecord& unit) {
   redraw();
 }
 
-void StatusPrinter::tick(double elapsed, double remaining) {
+void StatusPrinter::tick(double elapsed, std::optional<double> remaining) {
   elapsed_ = elapsed;
-  remaining_ = remaining;
+  own_estimate_ = !remaining;
+  remaining_ = remaining ? *remaining : time_left_.remaining(elapsed);
   redraw();
+}
+
+void StatusPrinter::update_time_left() {
+  // Without this the last unit's end would leave "~0:09 left" on the line
+  // until the next tick.
+  if (own_estimate_) remaining_ = time_left_.remaining(elapsed_);
 }
 
 void StatusPrinter::message(const std::string& text) {
   print_line(text);
 }
 
+void StatusPrinter::warning(const std::string& text) {
+  print_aside("shardrun: warning: " + text);
+}
+
+void StatusPrinter::note(const std::string& text) {
+  print_aside("shardrun: " + text);
+}
+
 void StatusPrinter::summary(const RunSummary& s) {
-  if (options_.smart && line_shown_) {
-    std::fputs("\r\x1b[K", options_.out);
-    line_shown_ = false;
-  }
-  options_.smart = false;  // the summary is plain lines
+  line_.end_live();  // the summary is plain lines
   std::vector<int> units(s.shards, 0), tests(s.shards, 0), failures(s.shards, 0);
   for (const UnitRecord& u : s.units) {
     if (u.shard < 0 || u.shard >= s.shards) continue;

@@ -10,6 +10,7 @@
 #include <optional>
 #include <string>
 
+#include "mem_out.hpp"
 #include "shardrun/status.hpp"
 
 using namespace shardrun;
@@ -17,27 +18,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-/// An open_memstream FILE* whose contents can be read at any time.
-class MemOut {
- public:
-  MemOut() : file_(open_memstream(&buffer_, &size_)) { REQUIRE(file_ != nullptr); }
-  ~MemOut() {
-    std::fclose(file_);
-    std::free(buffer_);
-  }
-  MemOut(const MemOut&) = delete;
-  MemOut& operator=(const MemOut&) = delete;
-  std::FILE* file() const { return file_; }
-  std::string text() {
-    std::fflush(file_);
-    return std::string(buffer_, size_);
-  }
-
- private:
-  char* buffer_ = nullptr;
-  std::size_t size_ = 0;
-  std::FILE* file_;
-};
+using shardrun::testing::MemOut;
 
 /// Sets (or unsets) an environment variable for the life of the object.
 class EnvGuard {
