@@ -10,6 +10,7 @@
 
 #include "lines.hpp"
 #include "shardrun/frameworks.hpp"
+#include "shardrun/paths.hpp"
 
 namespace shardrun::frameworks {
 
@@ -51,18 +52,6 @@ std::string pytest_key(std::string_view id) {
   }
   classname.append("\n").append(name);
   return classname;
-}
-
-std::vector<std::string_view> split_path(std::string_view path) {
-  std::vector<std::string_view> parts;
-  while (!path.empty()) {
-    std::size_t slash = path.find('/');
-    std::string_view part = path.substr(0, slash);
-    if (!part.empty() && part != ".") parts.push_back(part);
-    if (slash == std::string_view::npos) break;
-    path.remove_prefix(slash + 1);
-  }
-  return parts;
 }
 
 // "pkg/tests/test_a.py" -> {"pkg", "tests", "test_a"}: a test file's module
