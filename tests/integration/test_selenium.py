@@ -202,12 +202,13 @@ def test_service_never_ready_is_an_infrastructure_failure(shardrun, marker, work
                  extra_env={"SHARDRUN_NEVER_READY_SHARD": bad_shard})
     assert r.code == 3, r
     said = r.out + r.err
-    assert re.search(rf"shard {bad_shard}\b.*service 'lazy-app'.*not ready after 2s", said), r
-    assert r.seconds < 15, r  # the 2 s timeout was honoured
+    assert re.search(rf"shard {bad_shard}\b.*service 'lazy-app'.*not ready after 5s", said), r
+    assert r.seconds < 20, r  # the 5 s timeout was honoured
     counts = totals(r.xml())
     units = run_json(r)["units"]
     if workers == 2:  # shard 0 ran everything
-        assert all(u["shard"] == 0 and u["result"] == "passed" for u in units), units
+        seen = [(u["shard"], u["result"], u.get("note")) for u in units]
+        assert all(u["shard"] == 0 and u["result"] == "passed" for u in units), (seen, said)
         assert len(units) == 3, units
         assert counts == {"tests": 4, "failures": 0, "errors": 1, "skipped": 0}, counts
     else:  # no shard could be prepared: nothing ran
