@@ -69,13 +69,17 @@ def open_page(driver, path):
 
 def network_requests(driver, page):
     """Requests the page made besides loading itself: Resource Timing entries
-    and Network.requestWillBeSent events of Chromium's performance log."""
+    and Network.requestWillBeSent events of Chromium's performance log for
+    this document (the log also holds Chromium's own pages, such as a new
+    tab's chrome://resources/..., which a loaded machine may still be
+    fetching when the page opens)."""
     urls = driver.execute_script("return performance.getEntriesByType('resource').map(e => e.name)")
     for entry in driver.get_log("performance"):
         message = json.loads(entry["message"])["message"]
         if message["method"] == "Network.requestWillBeSent":
-            url = message["params"]["request"]["url"]
-            if url != page.as_uri():
+            params = message["params"]
+            url = params["request"]["url"]
+            if params.get("documentURL") == page.as_uri() and url != page.as_uri():
                 urls.append(url)
     return urls
 
@@ -234,3 +238,14 @@ def test_timeline_of_two_runs_side_by_side_and_bad_input(shardrun, tmp_path):
     assert p.returncode == 0 and (tmp_path / "a" / "timeline.html").exists()
     p = subprocess.run([str(BIN), "timeline", str(tmp_path / "missing")], capture_output=True, text=True)
     assert p.returncode == 2 and "no run.json there" in p.stderr, p.stderr
+
+
+def test_the_network_check_sees_a_request_the_page_makes(browser, tmp_path):
+    # The control for network_requests(): a page of our own that loads an
+    # image from a closed loopback port must be caught, by Resource Timing
+    # or by the performance log's entry for this document.
+    page = tmp_path / "control.html"
+    page.write_text('<!doctype html><img src="http://127.0.0.1:9/pixel.png">'
+                    '<script>window.timelineRendered = 1;</script>')
+    open_page(browser, page)
+    assert "http://127.0.0.1:9/pixel.png" in network_requests(browser, page)
