@@ -57,9 +57,6 @@ struct QueueUrl {
 /// `rediss://` (hiredis 0.14 has no TLS).
 QueueUrl parse_queue_url(std::string_view url);
 
-/// SHARDRUN_QUEUE_PASSWORD from the environment, if set and not empty.
-std::optional<std::string> queue_password_from_environment();
-
 /// A failure talking to Redis: unreachable, timed out, or the server's error
 /// reply (what() has the server's text, never a command's arguments).
 class QueueError : public Error {
@@ -83,7 +80,9 @@ class RedisConnection {
  public:
   /// Connects within `timeout` (also each command's timeout), then sends AUTH
   /// when a password is given (`AUTH USER PASSWORD` with the URL's user). A
-  /// user without a password is a UsageError. Throws QueueError.
+  /// user without a password is a UsageError. Throws QueueError. The caller
+  /// reads the password from SHARDRUN_QUEUE_PASSWORD (the app, when `--queue`
+  /// is wired, with the man page's ENVIRONMENT).
   RedisConnection(const QueueUrl& url, const std::optional<std::string>& password,
                   std::chrono::milliseconds timeout = std::chrono::seconds(5));
   ~RedisConnection();

@@ -1,6 +1,4 @@
 // The queue URL, and the password that must not be in it.
-#include <stdlib.h>
-
 #include <charconv>
 #include <string>
 
@@ -74,12 +72,6 @@ QueueUrl parse_queue_url(std::string_view url) {
   parsed.port = number;
   parsed.run_id = run_id;
   return parsed;
-}
-
-std::optional<std::string> queue_password_from_environment() {
-  const char* value = ::getenv("SHARDRUN_QUEUE_PASSWORD");
-  if (value == nullptr || *value == '\0') return std::nullopt;
-  return std::string(value);
 }
 
 }  // namespace shardrun
