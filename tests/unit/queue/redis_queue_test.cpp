@@ -232,3 +232,13 @@ TEST_CASE("every key of the run has an expiry after each script, other runs unto
   CHECK(other_lease.unit.id == 0);
   CHECK(other_lease.unit.predicted_seconds == 1.0);
 }
+
+TEST_CASE("scripts the server forgot (SCRIPT FLUSH, a restart) are loaded again") {
+  RedisServer server;
+  RedisConnection redis(server.url(), std::nullopt);
+  RedisQueue queue(redis, server.url());
+  REQUIRE(queue.publish({unit(0, 1.0)}));
+  redis.command({"SCRIPT", "FLUSH"});
+  CHECK(take(queue, "n1").unit.id == 0);
+  CHECK(queue.reserve("n1", 30s).answer == Answer::kNotYet);
+}
