@@ -8,11 +8,13 @@ packages=(
   build-essential cmake pkg-config clang clang-format git
   libboost-dev libboost-filesystem-dev
   libyaml-cpp-dev libfyaml-dev libpugixml-dev libfmt-dev catch2 libcli11-dev
-  nlohmann-json3-dev libpq-dev
+  nlohmann-json3-dev libpq-dev libhiredis-dev
   # tests and tools the tests drive
   libxml2-utils procps util-linux python3 python3-pytest python3-pytest-xdist
   python3-psycopg2 python3-selenium python3-junitparser
   postgresql chromium chromium-driver parallel
+  # the shared queue's tests start their own Redis
+  redis-server
   # packaging (scripts/test-package.sh): cpack's dpkg-shlibdeps needs dpkg-dev
   # and file; the man page is checked with man and groff, the completions
   # with bash and a real zsh

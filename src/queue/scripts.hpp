@@ -1,0 +1,26 @@
+#pragma once
+// The queue's Lua scripts (internal to the queue module). Each runs
+// atomically on the server. KEYS are always the twelve keys of kKeyNames, in
+// that order; ARGV[1] is the ttl in seconds and ARGV[2] max_requeues, the
+// rest is each script's own. The constants are the bodies (see the contracts on RedisQueue).
+
+#include <array>
+#include <string>
+#include <string_view>
+
+namespace shardrun::queue_scripts {
+
+inline constexpr std::array<std::string_view, 12> kKeyNames = {
+    "published", "queue",  "units",    "predicted", "leases",  "owner",
+    "token",     "tokens", "requeues", "lost",      "results", "next_id"};
+
+extern const std::string_view kPublish;
+extern const std::string_view kReserve;
+extern const std::string_view kHeartbeat;
+extern const std::string_view kComplete;
+
+/// A script's body with the prelude every script shares (named keys, the
+/// server's clock, the expiry, reclaiming expired leases) in front.
+std::string with_prelude(std::string_view body);
+
+}  // namespace shardrun::queue_scripts
