@@ -155,7 +155,7 @@ class Scheduler {
     std::vector<std::optional<Service>> services;  // by resource index
     std::optional<std::string> broken;             // a service died: take no more units
     bool setup_started = false;
-    bool waiting_work = false;  // ready, and its source said "nothing yet"
+    bool waiting_work = false;   // ready, and its source said "nothing yet"
     bool setup_open = false;     // kSetupStart told, kSetupEnd not yet
     std::string teardown_error;  // the first failed teardown command
     bool teardown_cut = false;   // a teardown command was interrupted
