@@ -13,6 +13,7 @@
 // larger than a unit.
 
 #include <cstddef>
+#include <limits>
 #include <optional>
 #include <regex>
 #include <string>
@@ -90,14 +91,21 @@ std::vector<EntryCosts> describe_costs(const std::vector<PlanEntry>& entries,
 /// start-up and the loads of the groups it held, in proportion to what the
 /// history says of each (defaults when it says nothing). Over runs whose
 /// units hold different numbers of groups (the dynamic tail) this settles
-/// on the real split.
+/// on the real split. `startup_cap`: the least time any unit of the entry
+/// took in the same run after its tests (no process of it can have started
+/// up slower); a start-up share above it goes to the groups. Without it a
+/// unit of many groups hands most of what pytest spends per test outside
+/// the tests' own times to the start-up, which then looks several times its
+/// real cost (sympy: 2.0 s learned, 0.3 s measured) and makes every extra
+/// unit look too dear to plan.
 struct CostSplit {
   double startup = 0;
   std::vector<std::pair<std::string, double>> group_loads;  ///< in the order given
 };
 CostSplit attribute_unit(const std::string& entry, double wall, double test_seconds,
                          const std::vector<std::string>& groups, const Timings& timings,
-                         const PlanOptions& options);
+                         const PlanOptions& options,
+                         double startup_cap = std::numeric_limits<double>::infinity());
 
 /// The relative error of a run's predictions, after taking out what the
 /// whole run was faster or slower (which does not change the balance):

@@ -48,17 +48,35 @@ void TimingRecorder::unit_finished(const Unit& unit, const Completion& done,
       std::string g = group_of(unit.tests[i], pattern);
       if (std::find(groups.begin(), groups.end(), g) == groups.end()) groups.push_back(g);
     }
-    // Split against the history as it was before this unit's own samples
-    // of start-up and loads, then record.
-    CostSplit split = attribute_unit(entry, wall, test_seconds, groups, timings_, PlanOptions{});
-    timings_.record_startup(entry, split.startup);
-    for (const auto& [group, load] : split.group_loads) timings_.record_group(entry, group, load);
+    // Start-up and loads are split at the end of the run, when the least
+    // time any unit spent outside its tests is known.
+    costs_.push_back(UnitCosts{unit.entry, wall, test_seconds, std::move(groups)});
   }
   if (first_run && !unit.estimated && unit.predicted_seconds > 0)
     predictions_[unit.entry].emplace_back(unit.predicted_seconds, wall);
 }
 
 void TimingRecorder::finish() {
+  // Per entry, no unit's process started up slower than the least time a
+  // unit of it spent outside its tests. Each unit is split against the
+  // history as it was before this run, then recorded.
+  std::map<std::size_t, double> cap;
+  for (const UnitCosts& u : costs_) {
+    double rest = std::max(0.0, u.wall - u.test_seconds);
+    auto [at, added] = cap.emplace(u.entry, rest);
+    if (!added) at->second = std::min(at->second, rest);
+  }
+  std::vector<CostSplit> splits;
+  for (const UnitCosts& u : costs_)
+    splits.push_back(attribute_unit(suite_.tests.at(u.entry).name, u.wall, u.test_seconds, u.groups,
+                                    timings_, PlanOptions{}, cap[u.entry]));
+  for (std::size_t i = 0; i < costs_.size(); ++i) {
+    const std::string& entry = suite_.tests.at(costs_[i].entry).name;
+    timings_.record_startup(entry, splits[i].startup);
+    for (const auto& [group, load] : splits[i].group_loads)
+      timings_.record_group(entry, group, load);
+  }
+  costs_.clear();
   for (const auto& [entry, pairs] : predictions_) {
     if (pairs.size() < 2) continue;
     if (std::optional<double> error = prediction_error(pairs))

@@ -6,6 +6,7 @@
 #include <map>
 #include <optional>
 #include <regex>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -28,9 +29,11 @@ class TimingRecorder {
   /// attempt, whose prediction counts towards the entry's error.
   void unit_finished(const Unit& unit, const Completion& done,
                      const std::vector<junit::CaseSummary>* cases, bool first_run);
-  /// Records each entry's prediction error of this run, where at least two
-  /// of its units were predicted from history (one unit has no balance to
-  /// get wrong).
+  /// Records each unit's start-up and group loads (attribute_unit, capped
+  /// by the least time a unit of the same entry spent outside its tests in
+  /// this run), and each entry's prediction error of this run, where at
+  /// least two of its units were predicted from history (one unit has no
+  /// balance to get wrong).
   void finish();
 
  private:
@@ -38,6 +41,14 @@ class TimingRecorder {
   Timings& timings_;
   std::vector<std::optional<std::regex>> groups_;  // per entry: its `group:` regex
   std::map<std::size_t, std::vector<std::pair<double, double>>> predictions_;  // per entry
+  // A finished unit's time, split into start-up and loads at finish().
+  struct UnitCosts {
+    std::size_t entry;
+    double wall;
+    double test_seconds;
+    std::vector<std::string> groups;
+  };
+  std::vector<UnitCosts> costs_;
 };
 
 }  // namespace shardrun::app

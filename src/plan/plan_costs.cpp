@@ -50,28 +50,34 @@ std::vector<EntryCosts> describe_costs(const std::vector<PlanEntry>& entries,
 
 CostSplit attribute_unit(const std::string& entry, double wall, double test_seconds,
                          const std::vector<std::string>& groups, const Timings& timings,
-                         const PlanOptions& options) {
+                         const PlanOptions& options, double startup_cap) {
   CostSplit split;
   double rest = std::max(0.0, wall - std::max(0.0, test_seconds));
   double startup_prior =
       timings.startup(entry).value_or(std::max(0.0, options.default_startup_seconds));
   double group_default = timings.group_median(entry).value_or(kGroupPrior);
   std::vector<double> priors;
-  double sum = startup_prior;
+  double group_sum = 0;
   for (const std::string& g : groups) {
     priors.push_back(timings.group(entry, g).value_or(group_default));
-    sum += priors.back();
+    group_sum += priors.back();
   }
   // Nothing known that says how to share: equally.
+  double sum = startup_prior + group_sum;
   if (sum <= 0) {
-    double each = rest / static_cast<double>(groups.size() + 1);
-    split.startup = each;
-    for (const std::string& g : groups) split.group_loads.emplace_back(g, each);
-    return split;
+    startup_prior = 1;
+    priors.assign(groups.size(), 1.0);
+    group_sum = static_cast<double>(groups.size());
+    sum = startup_prior + group_sum;
   }
   split.startup = rest * startup_prior / sum;
-  for (std::size_t i = 0; i < groups.size(); ++i)
-    split.group_loads.emplace_back(groups[i], rest * priors[i] / sum);
+  // Over the cap, the start-up's share goes to the groups, by their priors.
+  double excess = groups.empty() ? 0 : std::max(0.0, split.startup - std::max(0.0, startup_cap));
+  split.startup -= excess;
+  for (std::size_t i = 0; i < groups.size(); ++i) {
+    double share = group_sum > 0 ? priors[i] / group_sum : 1.0 / static_cast<double>(groups.size());
+    split.group_loads.emplace_back(groups[i], rest * priors[i] / sum + excess * share);
+  }
   return split;
 }
 

@@ -92,6 +92,29 @@ def test_files_are_planned_whole_and_the_history_maps_testcases_back_to_files(
     assert history["startup"]["seconds"] > 0
 
 
+def test_a_slow_file_import_is_learned_as_its_load_not_as_every_units_start_up(shardrun, tmp_path):
+    # One file costs 3 s to import (outside any testcase's time); the others
+    # nothing. A unit holding it must not teach the planner that every
+    # process takes seconds to start (that made extra units look too dear
+    # and warm plans one unit a shard, with no tail to absorb an overrun).
+    write_project(tmp_path, {f"test_{k}.py": [f"{k}{i}" for i in range(3)] for k in "abcdefgh"})
+    heavy = tmp_path / "tests" / "test_a.py"
+    heavy.write_text("import time\ntime.sleep(3)\n\n" + heavy.read_text())
+    suite = suite_file(tmp_path, "files")
+    timings = tmp_path / "timings.json"
+    r = shardrun("--workers", "2", "--timings", timings, suite)
+    assert r.code == 0, r
+    units = run_json(r)["units"]
+    assert len(units) >= 2, units
+    quickest = min(u["actual_seconds"] for u in units)
+    history = json.loads(timings.read_text())["entries"]["py"]
+    assert history["startup"]["seconds"] <= quickest + 0.01, (history, units)
+    # The 3 s went to the loads of the files that unit held (which of them
+    # one run cannot tell; runs with other unit sizes settle it).
+    held = next(u["tests"] for u in units if "tests/test_a.py" in u["tests"])
+    assert sum(history["groups"][f]["seconds"] for f in held) > 2.0, (history, units)
+
+
 def test_discover_ids_are_grouped_by_file(shardrun, tmp_path):
     write_project(tmp_path, {f"test_{k}.py": [f"{k}{i}" for i in range(4)] for k in "abcd"})
     suite = suite_file(tmp_path, "discover")
