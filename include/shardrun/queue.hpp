@@ -105,6 +105,7 @@ struct QueueUnit {
   double predicted_seconds = 0;
   std::string entry;               ///< the entry's name in the suite
   std::vector<std::string> tests;  ///< test ids
+  int attempt = 0;                 ///< 0: planned; n: the n-th retry of failed tests
 };
 
 /// The payload stored for a unit, and back (QueueError if malformed).
@@ -165,6 +166,37 @@ class RedisQueue {
   std::optional<std::string> result(std::size_t unit_id);
   /// Unit ids in `lost`, ascending.
   std::vector<std::size_t> lost();
+
+  // Plain reads and writes outside the scripts (queue_state.cpp).
+
+  struct Counts {
+    bool published = false;
+    std::size_t queued = 0;
+    std::size_t leased = 0;
+  };
+  Counts counts();
+  /// Whether `token` is still the unit's lease and its deadline has not
+  /// passed by the server's clock: a completion now would be accepted.
+  bool holds(std::size_t unit_id, std::int64_t token);
+  /// The planner lock (`planner`, SET NX with an expiry of `hold`): true if
+  /// `node` took it or holds it already (then it is extended).
+  bool lock_planner(const std::string& node, std::chrono::milliseconds hold);
+  /// The suite digest (`digest`, with the run's ttl) the plan was made with.
+  void set_digest(const std::string& digest);
+  std::optional<std::string> digest();
+
+  /// Everything `shardrun report` needs, read at once.
+  struct Snapshot {
+    bool published = false;
+    std::int64_t now_ms = 0;                                   ///< the server's TIME
+    std::vector<QueueUnit> units;                              ///< every unit, ascending id
+    std::vector<std::size_t> queued;                           ///< waiting, ascending
+    std::vector<std::pair<std::size_t, std::int64_t>> leased;  ///< id, deadline (ms)
+    std::vector<std::pair<std::size_t, std::string>> results;  ///< accepted, ascending id
+    std::vector<std::pair<std::size_t, int>> requeues;         ///< id, expired leases
+    std::vector<std::size_t> lost;
+  };
+  Snapshot snapshot();
 
  private:
   enum Script { kPublish, kReserve, kHeartbeat, kComplete, kScriptCount };
