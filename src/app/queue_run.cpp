@@ -135,8 +135,8 @@ bool join_queue(const RedisSourceOptions& source, std::chrono::milliseconds init
       for (const Unit& u : units) published.push_back(to_queue_unit(suite, u));
       queue.set_digest(digest);
       if (queue.publish(published))
-        status.note(
-            fmt::format("queue: this node planned the run: {} units published", published.size()));
+        status.note(fmt::format("queue: this node planned the run: {} unit(s) published",
+                                published.size()));
       break;
     }
     if (std::chrono::steady_clock::now() > deadline)

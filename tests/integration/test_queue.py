@@ -267,3 +267,78 @@ def test_a_retry_on_the_queue_is_one_testcase_with_its_flaky_failure(redis, node
     assert sorted(n for n, _ in cases) == [f"sleep_{i:02d}" for i in range(4)]
     flaky = dict(cases)["sleep_02"]
     assert flaky.find("flakyFailure") is not None and flaky.find("failure") is None
+
+
+def test_a_frozen_node_past_its_lease_exits_3_and_its_late_result_is_discarded(redis, nodes):
+    env = {"QUEUE_UNITS": "1", "QUEUE_SLEEP": "3"}
+    frozen = nodes.start(redis.url(), "-j", 1, "--queue-lease", "1s", extra_env=env)
+    assert wait_for(lambda: len(os.listdir(nodes.markers)) >= 1)
+    frozen.send_signal(signal.SIGSTOP)
+    try:
+        other = nodes.start(redis.url(), "-j", 1, "--queue-lease", "1s", extra_env=env)
+        code, _, err = finish(other)
+        assert code == 0, err
+        assert nodes.runs("sleep_00") == 2
+    finally:
+        frozen.send_signal(signal.SIGCONT)
+    code, out, err = finish(frozen)
+    assert code == 3, err
+    assert "finished after its lease expired" in out + err or "was refused" in out + err, (out, err)
+    p, report = nodes.report(redis.url())
+    assert p.returncode == 0, p.stderr
+    assert [name for _, name, _ in cases_of(report)] == ["sleep_00"]
+    # the accepted result is the other node's: the frozen node's own report
+    # does not have the test it ran too late
+    assert [name for _, name, _ in cases_of(nodes.tmp / "node2.xml")] == ["sleep_00"]
+    assert "sleep_00" not in [name for _, name, _ in cases_of(nodes.tmp / "node1.xml")]
+
+
+def test_a_unit_that_kills_its_node_is_requeued_twice_then_one_error(redis, nodes):
+    env = {"QUEUE_UNITS": "1", "QUEUE_KILL_NODE": "sleep_00"}
+    codes = []
+    for _ in range(5):
+        code, _, err = finish(nodes.start(redis.url(), "-j", 1, "--queue-lease", "1s",
+                                          extra_env=env))
+        codes.append(code)
+        if code >= 0:
+            break
+        time.sleep(1.2)  # past the lease: the next node reclaims it
+    assert codes == [-9, -9, -9, 0], (codes, err)
+    assert nodes.runs("sleep_00") == 3
+    p, report = nodes.report(redis.url())
+    assert p.returncode == 1, p.stderr
+    cases = cases_of(report)
+    assert len(cases) == 1
+    message = cases[0][2].find("error").get("message")
+    assert message.startswith("lost 3 times: sleepy: sleep_00"), message
+
+
+def test_redis_stopped_briefly_the_run_completes(redis, nodes):
+    env = {"QUEUE_UNITS": "6", "QUEUE_SLEEP": "0.5"}
+    procs = [nodes.start(redis.url(), "-j", 1, "--queue-lease", "6s", extra_env=env)
+             for _ in range(2)]
+    assert wait_for(lambda: len(os.listdir(nodes.markers)) >= 1)
+    redis.proc.send_signal(signal.SIGSTOP)
+    time.sleep(1.5)
+    redis.proc.send_signal(signal.SIGCONT)
+    results = [finish(p) for p in procs]
+    assert [r[0] for r in results] == [0, 0], results
+    p, report = nodes.report(redis.url())
+    assert p.returncode == 0, p.stderr
+    assert sorted(name for _, name, _ in cases_of(report)) == [f"sleep_{i:02d}" for i in range(6)]
+
+
+def test_redis_stopped_past_the_lease_nodes_exit_3_and_report_says_what_was_left(redis, nodes):
+    env = {"QUEUE_UNITS": "8", "QUEUE_SLEEP": "0.5"}
+    node = nodes.start(redis.url(), "-j", 1, "--queue-lease", "1s", extra_env=env)
+    assert wait_for(lambda: len(os.listdir(nodes.markers)) >= 1)
+    redis.proc.send_signal(signal.SIGSTOP)
+    try:
+        code, out, err = finish(node, timeout=60)
+    finally:
+        redis.proc.send_signal(signal.SIGCONT)
+    assert code == 3, err
+    assert "queue unreachable" in out + err, (out, err)
+    p, report = nodes.report(redis.url(), "--queue-lease", "1s", timeout=60)
+    assert p.returncode == 3, p
+    assert "units left" in p.stderr
