@@ -53,6 +53,10 @@ struct RedisSourceHooks {
   /// A finished unit's result as stored in the queue (a JUnit fragment of its
   /// testcases, capped). Called from finished(), on the scheduler's thread.
   std::function<std::string(const Unit&)> result_of;
+  /// Whether a finished unit was cut short by an interrupt of this node
+  /// (SIGINT/SIGTERM): it is not completed; its lease runs out and another
+  /// node runs it. Null: never.
+  std::function<bool(const Unit&)> interrupted;
   /// The entry name of a local unit (for the units it queues).
   std::function<std::string(const Unit&)> entry_name;
 };

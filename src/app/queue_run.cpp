@@ -195,7 +195,12 @@ std::unique_ptr<RedisSource> make_queue_source(const RedisSourceOptions& queue, 
     return nullptr;
   };
   junit::TextLimit limit{options.output_limit, options.output_limit * 1024};
-  return std::make_unique<RedisSource>(queue, queue_hooks(suite, entries, jobs, record_of, limit));
+  RedisSourceHooks hooks = queue_hooks(suite, entries, jobs, record_of, limit);
+  hooks.interrupted = [record_of](const Unit& unit) {
+    const UnitRecord* rec = record_of(unit);
+    return rec && rec->result == "interrupted";
+  };
+  return std::make_unique<RedisSource>(queue, std::move(hooks));
 }
 
 void close_queue_source(RedisSource& source, RunListener& listener, StatusPrinter& status) {

@@ -232,6 +232,14 @@ bool RedisSource::accept(int /*shard*/, const Unit& unit) {
 }
 
 void RedisSource::finished(int /*shard*/, const Unit& unit, const UnitVerdict& verdict) {
+  if (hooks_.interrupted && hooks_.interrupted(unit)) {
+    // Not this node's result to give: no heartbeat keeps the lease, so the
+    // queue gives the unit to another node once it runs out.
+    std::lock_guard lock(mutex_);
+    if (running_ > 0) --running_;
+    tokens_.erase(unit.id);
+    return;
+  }
   Completion c;
   c.id = unit.id;
   c.result = hooks_.result_of(unit);

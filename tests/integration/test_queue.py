@@ -342,3 +342,21 @@ def test_redis_stopped_past_the_lease_nodes_exit_3_and_report_says_what_was_left
     p, report = nodes.report(redis.url(), "--queue-lease", "1s", timeout=60)
     assert p.returncode == 3, p
     assert "units left" in p.stderr
+
+
+def test_an_interrupted_node_leaves_its_unit_to_another_node(redis, nodes):
+    env = {"QUEUE_UNITS": "1", "QUEUE_SLEEP": "3"}
+    node = nodes.start(redis.url(), "-j", 1, "--queue-lease", "1s", extra_env=env)
+    assert wait_for(lambda: len(os.listdir(nodes.markers)) >= 1)
+    node.send_signal(signal.SIGTERM)
+    code, _, err = finish(node)
+    assert code == 143, err
+    env["QUEUE_SLEEP"] = "0.1"
+    code, _, err = finish(nodes.start(redis.url(), "-j", 1, "--queue-lease", "1s", extra_env=env))
+    assert code == 0, err
+    assert nodes.runs("sleep_00") == 2
+    p, report = nodes.report(redis.url())
+    assert p.returncode == 0, p.stderr  # the interrupted attempt is not the result
+    cases = cases_of(report)
+    assert [name for _, name, _ in cases] == ["sleep_00"]
+    assert cases[0][2].find("error") is None and cases[0][2].find("skipped") is None
