@@ -1,9 +1,9 @@
 #pragma once
 // A queue of units shared by several CI machines, on Redis (issue 11, parts 1
 // and 2): the queue URL, a synchronous connection (hiredis 0.14) and the
-// protocol, atomic Lua scripts run with EVALSHA. Not wired into a run yet: a
-// UnitSource over RedisQueue, on a thread of its own so that the scheduler
-// never waits on a round trip, is the next step.
+// protocol, atomic Lua scripts run with EVALSHA. The UnitSource over it, on
+// a thread of its own so that the scheduler never waits on a round trip, is
+// RedisSource (redis_source.hpp).
 //
 // Key layout: every key is under "shardrun:{RUN_ID}:" (the braces put them in
 // one cluster slot), and every script sets the expiry (`ttl`) on each key it
@@ -21,6 +21,8 @@
 //   lost        set     unit ids whose leases expired more than max_requeues times
 //   results     hash    unit id -> result of the accepted completion (capped)
 //   next_id     string  the last unit id given (units queued by complete count on)
+//   planner     string  the node planning the run (SET NX PX: expires if it dies)
+//   digest      string  the suite digest the plan was made with
 //
 // The queue carries unit ids, entry names and test ids, never a command: a
 // node runs only what its own suite file says. Deadlines are the server's
