@@ -81,6 +81,9 @@ class RedisSource final : public UnitSource {
   /// for up to the lease, then stops the thread. Returns the problems of the
   /// run, for exit 3: a refused completion, Redis unreachable past the lease.
   std::vector<std::string> close();
+  /// Units this node had reserved but did not start because Redis became
+  /// unreachable (drain() keeps them for this): to report as skipped.
+  std::vector<Unit> unreachable_left();
   /// Messages for the status line (refused units, lost connection), taken
   /// once each. Thread-safe.
   std::vector<std::string> take_notes();
@@ -112,12 +115,13 @@ class RedisSource final : public UnitSource {
   std::condition_variable wake_;      // the thread: something to do
   std::condition_variable answered_;  // accept(): a check answered
   bool stopping_ = false;
-  bool want_unit_ = false;    // a shard asked; reserve one
-  bool queue_done_ = false;   // reserve said "done"
-  bool refused_ = false;      // a completion or check was refused: take nothing more
-  bool unreachable_ = false;  // no answer for longer than the lease
-  std::size_t queued_ = 1;    // the queue's size as last seen
-  std::deque<Unit> ready_;    // reserved and validated, not taken yet
+  bool want_unit_ = false;     // a shard asked; reserve one
+  bool queue_done_ = false;    // reserve said "done"
+  bool refused_ = false;       // a completion or check was refused: take nothing more
+  bool unreachable_ = false;   // no answer for longer than the lease
+  std::size_t queued_ = 1;     // the queue's size as last seen
+  std::deque<Unit> ready_;     // reserved and validated, not taken yet
+  std::vector<Unit> cut_off_;  // drained while Redis was unreachable
   std::map<std::size_t, std::int64_t> tokens_;  // unit id → token, units this node holds
   std::deque<Completion> completions_;
   std::map<std::size_t, Check> checks_;

@@ -206,6 +206,8 @@ std::unique_ptr<RedisSource> make_queue_source(const RedisSourceOptions& queue, 
 void close_queue_source(RedisSource& source, RunListener& listener, StatusPrinter& status) {
   std::vector<std::string> problems = source.close();
   for (const std::string& note : source.take_notes()) status.note(note);
+  for (const Unit& unit : source.unreachable_left())
+    listener.on_unit_not_run(unit, "queue unreachable");
   for (const std::string& problem : problems) listener.add_problem("shared queue", problem);
 }
 

@@ -269,7 +269,16 @@ std::vector<Unit> RedisSource::drain() {
   std::vector<Unit> rest(std::make_move_iterator(ready_.begin()),
                          std::make_move_iterator(ready_.end()));
   ready_.clear();
+  if (unreachable_) {  // reported by the app as "queue unreachable", not the scheduler's reason
+    cut_off_ = std::move(rest);
+    return {};
+  }
   return rest;
+}
+
+std::vector<Unit> RedisSource::unreachable_left() {
+  std::lock_guard lock(mutex_);
+  return std::exchange(cut_off_, {});
 }
 
 std::vector<std::string> RedisSource::close() {
