@@ -136,7 +136,8 @@ IDS = [f"sleep_{i:02d}" for i in range(30)]
 
 
 def test_three_nodes_run_each_unit_exactly_once_and_report_every_testcase_once(redis, nodes):
-    procs = [nodes.start(redis.url(), "-j", 2) for _ in range(3)]
+    # long enough that a node whose discovery is slow still finds work
+    procs = [nodes.start(redis.url(), "-j", 2, extra_env={"QUEUE_SLEEP": "0.4"}) for _ in range(3)]
     results = [finish(p) for p in procs]
     assert [r[0] for r in results] == [0, 0, 0], results
     assert all(nodes.runs(i) == 1 for i in IDS), {i: nodes.runs(i) for i in IDS}
@@ -360,3 +361,23 @@ def test_an_interrupted_node_leaves_its_unit_to_another_node(redis, nodes):
     cases = cases_of(report)
     assert [name for _, name, _ in cases] == ["sleep_00"]
     assert cases[0][2].find("error") is None and cases[0][2].find("skipped") is None
+
+
+def test_a_planner_that_died_before_publishing_is_taken_over(redis, nodes):
+    # a planner that took the lock and died: its lock expires
+    redis.cli("SET", "shardrun:{run1}:planner", "dead-node", "PX", 5000)
+    start = time.monotonic()
+    code, out, err = finish(nodes.start(redis.url(), "-j", 2, extra_env={"QUEUE_UNITS": "4"}))
+    assert code == 0, err
+    assert time.monotonic() - start >= 4.5  # it waited for the lock first
+    assert "another node is planning" in err and "this node planned the run" in err
+    assert all(nodes.runs(f"sleep_{i:02d}") == 1 for i in range(4))
+
+
+def test_no_plan_within_the_init_timeout_is_exit_3(redis, nodes):
+    redis.cli("SET", "shardrun:{run1}:planner", "busy-node", "PX", 60000)
+    code, out, err = finish(nodes.start(redis.url(), "-j", 1, "--queue-init-timeout", "1s",
+                                        extra_env={"QUEUE_UNITS": "2"}))
+    assert code == 3, err
+    assert "--queue-init-timeout" in err
+    assert os.listdir(nodes.markers) == []
