@@ -81,8 +81,29 @@ std::optional<std::string> RedisQueue::digest() {
 
 RedisQueue::Snapshot RedisQueue::snapshot() {
   Snapshot snap;
-  snap.published = connection_.command({"EXISTS", prefix_ + "published"}).integer == 1;
-  snap.now_ms = server_now_ms(connection_);
+  // What is queued and leased, read in one transaction: a unit moves between
+  // them atomically (reserve, complete with retries), so separate reads
+  // could see neither and end a report early. Results, read after, only grow.
+  connection_.command({"MULTI"});
+  connection_.command({"EXISTS", prefix_ + "published"});
+  connection_.command({"TIME"});
+  connection_.command({"ZRANGE", prefix_ + "queue", "0", "-1"});
+  connection_.command({"ZRANGE", prefix_ + "leases", "0", "-1", "WITHSCORES"});
+  RedisReply state = connection_.command({"EXEC"});
+  if (state.kind != RedisReply::Kind::kArray || state.elements.size() != 4)
+    throw QueueError("queue: unexpected reply to a transaction");
+  snap.published = state.elements[0].integer == 1;
+  const RedisReply& t = state.elements[1];
+  if (t.elements.size() != 2) throw QueueError("queue: unexpected reply to TIME");
+  snap.now_ms = number<std::int64_t>(t.elements[0].str, "time") * 1000 +
+                number<std::int64_t>(t.elements[1].str, "time") / 1000;
+  for (const RedisReply& id : state.elements[2].elements)
+    snap.queued.push_back(number<std::size_t>(id.str, "unit id"));
+  std::sort(snap.queued.begin(), snap.queued.end());
+  const RedisReply& leases = state.elements[3];
+  for (std::size_t i = 0; i + 1 < leases.elements.size(); i += 2)
+    snap.leased.emplace_back(number<std::size_t>(leases.elements[i].str, "unit id"),
+                             static_cast<std::int64_t>(score(leases.elements[i + 1].str)));
   RedisReply units = connection_.command({"HGETALL", prefix_ + "units"});
   for (std::size_t i = 0; i + 1 < units.elements.size(); i += 2) {
     QueueUnit unit;
@@ -92,14 +113,6 @@ RedisQueue::Snapshot RedisQueue::snapshot() {
   }
   std::sort(snap.units.begin(), snap.units.end(),
             [](const QueueUnit& a, const QueueUnit& b) { return a.id < b.id; });
-  for (const RedisReply& id :
-       connection_.command({"ZRANGE", prefix_ + "queue", "0", "-1"}).elements)
-    snap.queued.push_back(number<std::size_t>(id.str, "unit id"));
-  std::sort(snap.queued.begin(), snap.queued.end());
-  RedisReply leases = connection_.command({"ZRANGE", prefix_ + "leases", "0", "-1", "WITHSCORES"});
-  for (std::size_t i = 0; i + 1 < leases.elements.size(); i += 2)
-    snap.leased.emplace_back(number<std::size_t>(leases.elements[i].str, "unit id"),
-                             static_cast<std::int64_t>(score(leases.elements[i + 1].str)));
   RedisReply results = connection_.command({"HGETALL", prefix_ + "results"});
   for (std::size_t i = 0; i + 1 < results.elements.size(); i += 2)
     snap.results.emplace_back(number<std::size_t>(results.elements[i].str, "unit id"),

@@ -108,3 +108,28 @@ TEST_CASE("a result after the lease expired is refused and the node takes nothin
   REQUIRE(problems.size() == 1);
   CHECK(problems[0].find("lease expired") != std::string::npos);
 }
+
+TEST_CASE("a snapshot: queued, leased with deadlines, results, and the server's time") {
+  RedisServer server;
+  RedisConnection redis(server.url(), std::nullopt);
+  RedisQueue queue(redis, server.url());
+  CHECK_FALSE(queue.snapshot().published);
+  queue.publish({QueueUnit{0, 5, "api", {"t::a"}}, QueueUnit{1, 3, "api", {"t::b"}},
+                 QueueUnit{2, 1, "api", {"t::c"}}});
+  auto first = queue.reserve("n", 30s);
+  queue.complete(first.lease->unit.id, first.lease->token, "<r/>", {});
+  auto second = queue.reserve("n", 30s);
+  RedisQueue::Snapshot snap = queue.snapshot();
+  CHECK(snap.published);
+  CHECK(snap.queued == std::vector<std::size_t>{2});
+  REQUIRE(snap.leased.size() == 1);
+  CHECK(snap.leased[0].first == 1);
+  CHECK(snap.leased[0].second > snap.now_ms);
+  CHECK(snap.leased[0].second <= snap.now_ms + 30000);
+  REQUIRE(snap.results.size() == 1);
+  CHECK(snap.results[0] == std::pair<std::size_t, std::string>{0, "<r/>"});
+  CHECK(snap.units.size() == 3);
+  CHECK(queue.holds(1, second.lease->token));
+  CHECK_FALSE(queue.holds(1, second.lease->token + 1));
+  CHECK_FALSE(queue.holds(0, first.lease->token));  // completed
+}
