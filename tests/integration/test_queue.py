@@ -276,7 +276,8 @@ def test_a_frozen_node_past_its_lease_exits_3_and_its_late_result_is_discarded(r
     assert wait_for(lambda: len(os.listdir(nodes.markers)) >= 1)
     frozen.send_signal(signal.SIGSTOP)
     try:
-        other = nodes.start(redis.url(), "-j", 1, "--queue-lease", "1s", extra_env=env)
+        # each node leases for its own --queue-lease: a generous one here
+        other = nodes.start(redis.url(), "-j", 1, "--queue-lease", "5s", extra_env=env)
         code, _, err = finish(other)
         assert code == 0, err
         assert nodes.runs("sleep_00") == 2
@@ -353,7 +354,7 @@ def test_an_interrupted_node_leaves_its_unit_to_another_node(redis, nodes):
     code, _, err = finish(node)
     assert code == 143, err
     env["QUEUE_SLEEP"] = "0.1"
-    code, _, err = finish(nodes.start(redis.url(), "-j", 1, "--queue-lease", "1s", extra_env=env))
+    code, _, err = finish(nodes.start(redis.url(), "-j", 1, "--queue-lease", "5s", extra_env=env))
     assert code == 0, err
     assert nodes.runs("sleep_00") == 2
     p, report = nodes.report(redis.url())
