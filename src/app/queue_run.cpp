@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <csignal>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
@@ -95,6 +96,15 @@ std::variant<Unit, std::string> validate(const KnownIds& known, const QueueUnit&
   return unit;
 }
 
+// An interrupt (during discovery too) ends the wait, and never publishes a
+// plan made from an interrupted discovery.
+void stop_if_interrupted(const InterruptSource& interrupts) {
+  if (interrupts.count() > 0)
+    throw Error(
+        "interrupted while joining the shared queue's run",
+        interrupts.last_signal() == SIGTERM ? ExitCode::kTerminated : ExitCode::kInterrupted);
+}
+
 }  // namespace
 
 RedisSourceOptions queue_options(const Options& options) {
@@ -124,12 +134,14 @@ std::string suite_digest(const fs::path& suite_file, const std::vector<PlanEntry
 
 bool join_queue(const RedisSourceOptions& source, std::chrono::milliseconds init_timeout,
                 const std::string& digest, const std::vector<Unit>& units, const Suite& suite,
-                StatusPrinter& status) {
+                StatusPrinter& status, const InterruptSource& interrupts) {
   RedisConnection connection(source.url, source.password);
   RedisQueue queue(connection, source.url, source.queue);
   auto deadline = std::chrono::steady_clock::now() + init_timeout;
   bool told = false;
+  stop_if_interrupted(interrupts);
   while (!queue.counts().published) {
+    stop_if_interrupted(interrupts);
     if (queue.lock_planner(source.node, source.lease)) {
       std::vector<QueueUnit> published;
       for (const Unit& u : units) published.push_back(to_queue_unit(suite, u));

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "run_listener.hpp"
+#include "shardrun/app.hpp"
 #include "shardrun/cli.hpp"
 #include "shardrun/job_builder.hpp"
 #include "shardrun/junit_attempts.hpp"
@@ -34,10 +35,11 @@ std::string suite_digest(const std::filesystem::path& suite_file,
 /// with the digest; the others wait for the plan (--queue-init-timeout),
 /// taking the lock over if its holder dies first. Throws UsageError (exit 2)
 /// when the published digest is not this node's, Error (exit 3) on timeout.
-/// Returns false when the run has nothing left to do.
+/// Returns false when the run has nothing left to do. An interrupt while
+/// waiting throws Error with 130 or 143.
 bool join_queue(const RedisSourceOptions& source, std::chrono::milliseconds init_timeout,
                 const std::string& digest, const std::vector<Unit>& units, const Suite& suite,
-                StatusPrinter& status);
+                StatusPrinter& status, const InterruptSource& interrupts);
 
 /// The hooks of a RedisSource for this suite. `record_of` finds a finished
 /// unit's record (the listener's); `limit` caps texts (--output-limit).

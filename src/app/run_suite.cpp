@@ -316,7 +316,7 @@ int run_suite(const Options& options, const InterruptSource& interrupts) {
     queue = app::queue_options(options);
     if (!app::join_queue(*queue, options.queue_init_timeout,
                          app::suite_digest(options.suite, planned.entries), planned.units,
-                         run.suite, status)) {
+                         run.suite, status, interrupts)) {
       status.message("shardrun: the shared queue's run has nothing left to do");
       return 0;
     }

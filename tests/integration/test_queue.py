@@ -382,3 +382,13 @@ def test_no_plan_within_the_init_timeout_is_exit_3(redis, nodes):
     assert code == 3, err
     assert "--queue-init-timeout" in err
     assert os.listdir(nodes.markers) == []
+
+
+def test_a_node_waiting_for_the_plan_stops_on_sigterm(redis, nodes):
+    redis.cli("SET", "shardrun:{run1}:planner", "busy-node", "PX", 60000)
+    node = nodes.start(redis.url(), "-j", 1, extra_env={"QUEUE_UNITS": "2"})
+    time.sleep(1.5)  # past discovery, into the wait
+    node.send_signal(signal.SIGTERM)
+    code, _, err = finish(node, timeout=10)
+    assert code == 143, err
+    assert "interrupted while joining" in err
