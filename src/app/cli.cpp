@@ -253,7 +253,9 @@ CLI::App* add_report_command(CLI::App& app, Options& o, QueueTexts& t) {
   report->add_option("--junit", o.junit, "Where to write the merged JUnit report")
       ->type_name("PATH")
       ->capture_default_str();
-  report->add_option("--output-limit", o.output_limit, "Lines of text kept per lost unit")
+  report
+      ->add_option("--output-limit", o.output_limit,
+                   "Lines (and as many KiB) kept from each earlier attempt of a retried test")
       ->type_name("LINES")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
