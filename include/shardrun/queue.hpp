@@ -21,6 +21,7 @@
 //   lost        set     unit ids whose leases expired more than max_requeues times
 //   results     hash    unit id -> result of the accepted completion (capped)
 //   next_id     string  the last unit id given (units queued by complete count on)
+//   lost_by     hash    unit id -> the node whose lease of it expired last
 //   planner     string  the node planning the run (SET NX PX: expires if it dies)
 //   digest      string  the suite digest the plan was made with
 //
@@ -136,6 +137,7 @@ class RedisQueue {
     QueueUnit unit;
     std::int64_t token = 0;  ///< fencing token, increasing across the run
     int requeues = 0;        ///< how many earlier leases of this unit expired
+    std::string lost_by;     ///< the node whose lease expired last ("" if none)
   };
   struct Reservation {
     enum class Answer { kUnit, kNotYet, kDone };

@@ -112,6 +112,7 @@ RedisQueue::Reservation RedisQueue::reserve(const std::string& node,
   decode_unit_payload(element(reply, 3).str, taken.unit);
   taken.token = parse_number<std::int64_t>(element(reply, 4).str, "token");
   taken.requeues = parse_number<int>(element(reply, 5).str, "requeue count");
+  taken.lost_by = element(reply, 6).str;
   reservation.answer = Reservation::Answer::kUnit;
   reservation.lease = std::move(taken);
   return reservation;

@@ -169,9 +169,12 @@ void RedisSource::reserve_one(RedisQueue& queue) {
   }
   Unit unit = std::get<Unit>(std::move(checked));
   unit.id = lease.unit.id;
-  if (lease.requeues > 0)
-    note(fmt::format("queue: unit {} ({}) runs again: its lease expired {} time{} elsewhere",
-                     unit.id, unit.label, lease.requeues, lease.requeues == 1 ? "" : "s"));
+  if (lease.requeues > 0) {
+    // In the label, so that run.json and the status lines name the lost node.
+    unit.label += fmt::format(" (lost by {})", lease.lost_by);
+    note(fmt::format("queue: unit {} runs again: its lease expired {} time{}, last on {}", unit.id,
+                     lease.requeues, lease.requeues == 1 ? "" : "s", lease.lost_by));
+  }
   lock.lock();
   tokens_[unit.id] = lease.token;
   ready_.push_back(std::move(unit));

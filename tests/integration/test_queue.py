@@ -4,6 +4,7 @@ redis-server on a free loopback port and several shardrun processes.
 fixtures/queue/sleep.yaml's units leave one marker file per test id and run
 in $MARKER_DIR, so a test can count how often each id ran.
 """
+import json
 import os
 import pathlib
 import signal
@@ -167,6 +168,11 @@ def test_a_node_killed_mid_unit_loses_its_unit_to_another_node(redis, nodes):
     assert sorted(names) == [f"sleep_{i:02d}" for i in range(8)]  # each once
     # the killed node's test ran again on the second node
     assert all(nodes.runs(i) >= 2 for i in killed), killed
+    # and the second node's run.json names the lost node
+    run_json = next((nodes.tmp / "runs2").glob("*/run.json"))
+    labels = [u["label"] for u in json.loads(run_json.read_text())["units"]]
+    lost = [label for label in labels if "(lost by " in label]
+    assert len(lost) == 1 and f"-{first.pid}-" in lost[0], labels
 
 
 def test_a_tampered_queue_is_refused_and_nothing_of_it_runs(redis, nodes, tmp_path):
