@@ -196,6 +196,19 @@ RedisSourceHooks queue_hooks(const Suite& suite, const std::vector<PlanEntry>& e
   return hooks;
 }
 
+std::optional<RedisSourceOptions> join_queue_run(const Options& options, const Suite& suite,
+                                                 const std::vector<PlanEntry>& entries,
+                                                 const std::vector<Unit>& units,
+                                                 StatusPrinter& status,
+                                                 const InterruptSource& interrupts) {
+  RedisSourceOptions queue = queue_options(options);
+  if (join_queue(queue, options.queue_init_timeout, suite_digest(options.suite, entries), units,
+                 suite, status, interrupts))
+    return queue;
+  status.message("shardrun: the shared queue's run has nothing left to do");
+  return std::nullopt;
+}
+
 std::unique_ptr<RedisSource> make_queue_source(const RedisSourceOptions& queue, const Suite& suite,
                                                const std::vector<PlanEntry>& entries,
                                                const JobBuilder& jobs, RunListener& listener,

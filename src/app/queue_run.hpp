@@ -41,6 +41,14 @@ bool join_queue(const RedisSourceOptions& source, std::chrono::milliseconds init
                 const std::string& digest, const std::vector<Unit>& units, const Suite& suite,
                 StatusPrinter& status, const InterruptSource& interrupts);
 
+/// --queue: the source's options after join_queue with this node's digest;
+/// nullopt when the run has nothing left to do (said on the status line).
+std::optional<RedisSourceOptions> join_queue_run(const Options& options, const Suite& suite,
+                                                 const std::vector<PlanEntry>& entries,
+                                                 const std::vector<Unit>& units,
+                                                 StatusPrinter& status,
+                                                 const InterruptSource& interrupts);
+
 /// The hooks of a RedisSource for this suite. `record_of` finds a finished
 /// unit's record (the listener's); `limit` caps texts (--output-limit).
 RedisSourceHooks queue_hooks(const Suite& suite, const std::vector<PlanEntry>& entries,

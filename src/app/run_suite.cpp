@@ -312,15 +312,9 @@ int run_suite(const Options& options, const InterruptSource& interrupts) {
     return 0;
   }
   std::optional<RedisSourceOptions> queue;
-  if (options.queue) {
-    queue = app::queue_options(options);
-    if (!app::join_queue(*queue, options.queue_init_timeout,
-                         app::suite_digest(options.suite, planned.entries), planned.units,
-                         run.suite, status, interrupts)) {
-      status.message("shardrun: the shared queue's run has nothing left to do");
-      return 0;
-    }
-  }
+  if (options.queue && !(queue = app::join_queue_run(options, run.suite, planned.entries,
+                                                     planned.units, status, interrupts)))
+    return 0;  // the shared run has nothing left to do
   std::deque<Unit> units(planned.units.begin(), planned.units.end());
   // Shards beyond the number of units would only be set up and torn down.
   const int shards =
