@@ -44,6 +44,7 @@ int main(int argc, char** argv) {
     }
     if (cl.options.command == Options::Command::kMerge) return run_merge(cl.options);
     if (cl.options.command == Options::Command::kTimeline) return run_timeline(cl.options);
+    if (cl.options.command == Options::Command::kReport) return run_report(cl.options);
     install_signal_handlers();  // also for `plan`: discovery runs commands
     InterruptSource interrupts;
     interrupts.count = [] { return static_cast<int>(g_interrupts); };

@@ -22,6 +22,10 @@ int run_suite(const Options& options, const InterruptSource& interrupts);
 /// `shardrun merge`: returns the exit status.
 int run_merge(const Options& options);
 
+/// `shardrun report --queue URL`: waits for the shared run to end and writes
+/// its merged report; returns the whole run's exit status.
+int run_report(const Options& options);
+
 /// `shardrun timeline`: writes the page, prints its path, returns the exit status.
 int run_timeline(const Options& options);
 

@@ -12,7 +12,7 @@
 namespace shardrun {
 
 struct Options {
-  enum class Command { kRun, kMerge, kPlan, kTimeline };
+  enum class Command { kRun, kMerge, kPlan, kTimeline, kReport };
   Command command = Command::kRun;
 
   // run
@@ -48,6 +48,13 @@ struct Options {
   /// Also append the run's Markdown summary here (as to $GITHUB_STEP_SUMMARY).
   std::optional<std::filesystem::path> summary_md;
 
+  /// The queue shared by several CI machines (issue 11):
+  /// `redis://[USER@]HOST:PORT/RUN_ID`; also `shardrun report`'s source.
+  std::optional<std::string> queue;
+  Millis queue_lease{30000};             ///< a node silent this long loses its units
+  int queue_max_requeues = 2;            ///< lost leases a unit survives; then one error testcase
+  Millis queue_ttl{24 * 3600 * 1000LL};  ///< expiry of the run's keys
+  Millis queue_init_timeout{5 * 60 * 1000};  ///< how long a node waits for the plan
   // merge
   std::filesystem::path merge_output;
   std::vector<std::filesystem::path> merge_inputs;

@@ -1,9 +1,9 @@
 #pragma once
 // A queue of units shared by several CI machines, on Redis (issue 11, parts 1
 // and 2): the queue URL, a synchronous connection (hiredis 0.14) and the
-// protocol, atomic Lua scripts run with EVALSHA. Not wired into a run yet: a
-// UnitSource over RedisQueue, on a thread of its own so that the scheduler
-// never waits on a round trip, is the next step.
+// protocol, atomic Lua scripts run with EVALSHA. The UnitSource over it, on
+// a thread of its own so that the scheduler never waits on a round trip, is
+// RedisSource (redis_source.hpp).
 //
 // Key layout: every key is under "shardrun:{RUN_ID}:" (the braces put them in
 // one cluster slot), and every script sets the expiry (`ttl`) on each key it
@@ -21,6 +21,9 @@
 //   lost        set     unit ids whose leases expired more than max_requeues times
 //   results     hash    unit id -> result of the accepted completion (capped)
 //   next_id     string  the last unit id given (units queued by complete count on)
+//   lost_by     hash    unit id -> the node whose lease of it expired last
+//   planner     string  the node planning the run (SET NX PX: expires if it dies)
+//   digest      string  the suite digest the plan was made with
 //
 // The queue carries unit ids, entry names and test ids, never a command: a
 // node runs only what its own suite file says. Deadlines are the server's
@@ -105,6 +108,7 @@ struct QueueUnit {
   double predicted_seconds = 0;
   std::string entry;               ///< the entry's name in the suite
   std::vector<std::string> tests;  ///< test ids
+  int attempt = 0;                 ///< 0: planned; n: the n-th retry of failed tests
 };
 
 /// The payload stored for a unit, and back (QueueError if malformed).
@@ -133,6 +137,7 @@ class RedisQueue {
     QueueUnit unit;
     std::int64_t token = 0;  ///< fencing token, increasing across the run
     int requeues = 0;        ///< how many earlier leases of this unit expired
+    std::string lost_by;     ///< the node whose lease expired last ("" if none)
   };
   struct Reservation {
     enum class Answer { kUnit, kNotYet, kDone };
@@ -165,6 +170,37 @@ class RedisQueue {
   std::optional<std::string> result(std::size_t unit_id);
   /// Unit ids in `lost`, ascending.
   std::vector<std::size_t> lost();
+
+  // Plain reads and writes outside the scripts (queue_state.cpp).
+
+  struct Counts {
+    bool published = false;
+    std::size_t queued = 0;
+    std::size_t leased = 0;
+  };
+  Counts counts();
+  /// Whether `token` is still the unit's lease and its deadline has not
+  /// passed by the server's clock: a completion now would be accepted.
+  bool holds(std::size_t unit_id, std::int64_t token);
+  /// The planner lock (`planner`, SET NX with an expiry of `hold`): true if
+  /// `node` took it or holds it already (then it is extended).
+  bool lock_planner(const std::string& node, std::chrono::milliseconds hold);
+  /// The suite digest (`digest`, with the run's ttl) the plan was made with.
+  void set_digest(const std::string& digest);
+  std::optional<std::string> digest();
+
+  /// Everything `shardrun report` needs, read at once.
+  struct Snapshot {
+    bool published = false;
+    std::int64_t now_ms = 0;                                   ///< the server's TIME
+    std::vector<QueueUnit> units;                              ///< every unit, ascending id
+    std::vector<std::size_t> queued;                           ///< waiting, ascending
+    std::vector<std::pair<std::size_t, std::int64_t>> leased;  ///< id, deadline (ms)
+    std::vector<std::pair<std::size_t, std::string>> results;  ///< accepted, ascending id
+    std::vector<std::pair<std::size_t, int>> requeues;         ///< id, expired leases
+    std::vector<std::size_t> lost;
+  };
+  Snapshot snapshot();
 
  private:
   enum Script { kPublish, kReserve, kHeartbeat, kComplete, kScriptCount };

@@ -1,13 +1,13 @@
 # bash completion for shardrun(1): subcommands, options, option values and
 # suite files (*.yaml, *.yml), JUnit files (*.xml) for `shardrun merge`, run
-# directories for `shardrun timeline`.
+# directories for `shardrun timeline`; `shardrun report` takes options only.
 #
 # Installed as share/bash-completion/completions/shardrun, where the
 # bash-completion package loads it on first use; without that package,
 # source this file from ~/.bashrc. It needs nothing from bash-completion.
 #
 # The option lists must match `shardrun --help`, `shardrun plan --help`,
-# `shardrun merge --help` and `shardrun timeline --help`:
+# `shardrun merge --help`, `shardrun timeline --help` and `shardrun report --help`:
 # tests/integration/test_cli_docs.py checks them.
 
 # _shardrun_files CUR EXT...: directories, and files ending in .EXT (any file
@@ -38,14 +38,16 @@ _shardrun() {
   local run_opts="-j --workers --junit --runs-dir --summary-md --kill-grace --max-failures
     --keep-resources --keep-runs --tail-lines --retries --fail-on-flaky --output-limit
     --timings --dry-run --list --last-failed --shard-index --shard-count --plan-out --plan-in -h --help
-    --version"
+    --version --queue --queue-lease --queue-max-requeues --queue-ttl --queue-init-timeout"
   local plan_opts="-j --workers --timings --json --runs-dir -h --help"
   local merge_opts="-o --output -h --help"
   local timeline_opts="-o --output -h --help"
+  local report_opts="--queue --queue-lease --junit --output-limit -h --help"
   # options followed by a value: that word is neither a command nor a suite
   local valued=" -j --workers --junit --runs-dir --summary-md --kill-grace --max-failures --keep-runs
     --tail-lines --retries --output-limit --timings --shard-index --shard-count --plan-out
-    --plan-in -o --output "
+    --plan-in -o --output --queue --queue-lease --queue-max-requeues --queue-ttl
+    --queue-init-timeout "
   valued=${valued//$'\n'/ }
 
   COMPREPLY=()
@@ -81,6 +83,7 @@ _shardrun() {
     plan) mode=plan opts=$plan_opts ;;
     merge) mode=merge opts=$merge_opts ;;
     timeline) mode=timeline opts=$timeline_opts ;;
+    report) mode=report opts=$report_opts ;;
   esac
 
   # the value of an option
@@ -96,6 +99,10 @@ _shardrun() {
         ;;
       --timings | --plan-in | --plan-out) _shardrun_files "$cur" json ;;
       --kill-grace) mapfile -t COMPREPLY < <(compgen -W "5s 10s 30s 1m" -- "$cur") ;;
+      --queue) mapfile -t COMPREPLY < <(compgen -W "redis://" -- "$cur") ;;
+      --queue-lease | --queue-init-timeout | --queue-ttl)
+        mapfile -t COMPREPLY < <(compgen -W "10s 30s 1m 5m 24h" -- "$cur")
+        ;;
       *) ;;  # a number: nothing to offer
     esac
     return 0
@@ -110,7 +117,7 @@ _shardrun() {
     run)
       # a suite was given already: no more arguments
       [[ -n $command ]] && return 0
-      mapfile -t COMPREPLY < <(compgen -W "plan merge timeline" -- "$cur")
+      mapfile -t COMPREPLY < <(compgen -W "plan merge timeline report" -- "$cur")
       _shardrun_files "$cur" yaml yml
       ;;
     plan)
@@ -129,6 +136,7 @@ _shardrun() {
       [[ -z $given ]] && _shardrun_files "$cur" yaml yml
       ;;
     merge) _shardrun_files "$cur" xml ;;
+    report) ;;  # options only
     timeline)
       # run directories (or their run.json), as many as wanted
       mapfile -t COMPREPLY < <(compgen -d -- "$cur")

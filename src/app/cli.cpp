@@ -6,6 +6,7 @@
 
 #include "shardrun/build_info.hpp"
 #include "shardrun/error.hpp"
+#include "shardrun/queue.hpp"
 #include "shardrun/suite.hpp"
 
 namespace shardrun {
@@ -18,7 +19,9 @@ const char* kDescription =
     "  shardrun [OPTIONS] SUITE.yaml          run a suite\n"
     "  shardrun plan [OPTIONS] SUITE.yaml     show the plan (units, shards, predicted times)\n"
     "  shardrun merge -o OUT.xml IN.xml...    merge JUnit files into one report\n"
-    "  shardrun timeline RUN_DIR... [-o FILE] the HTML timeline of earlier runs\n\n"
+    "  shardrun timeline RUN_DIR... [-o FILE] the HTML timeline of earlier runs\n"
+    "  shardrun report --queue URL --junit OUT.xml\n"
+    "                                         the merged report of a shared-queue run\n\n"
     "Exit status: 0 all passed, 1 a test failed, 2 usage or suite error (nothing ran),\n"
     "3 infrastructure failure (setup, teardown, resource, report), 130/143 interrupted.\n\n"
     "Per-shard resources (suite key shard.resources: port, postgres, service; see README):\n"
@@ -26,7 +29,8 @@ const char* kDescription =
     "                       (default /tmp/shardrun-locks)\n"
     "  SHARDRUN_PORT_RANGE  ports handed out, e.g. 30000-30999 (default 20000-32000)\n"
     "  PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE  the PostgreSQL server, unless the\n"
-    "                       resource has a url:";
+    "                       resource has a url:\n"
+    "  SHARDRUN_QUEUE_PASSWORD  the password of the --queue Redis server (never in the URL)";
 
 // `shardrun --version`: the version and the commit built from.
 std::string version_text() {
@@ -205,6 +209,74 @@ CLI::App* add_plan_command(CLI::App& app, Options& o) {
   return plan;
 }
 
+// --queue and its settings (a run, and `shardrun report`).
+struct QueueTexts {
+  std::string lease = "30s";
+  std::string ttl = "24h";
+  std::string init_timeout = "5m";
+};
+
+void add_queue_options(CLI::App& app, Options& o, QueueTexts& t, bool report) {
+  app.add_option("--queue", o.queue,
+                 report ? "The shared queue whose run to report: redis://[USER@]HOST:PORT/RUN_ID"
+                        : "Take units from a queue shared by several CI machines, on Redis: "
+                          "redis://[USER@]HOST:PORT/RUN_ID (same URL and suite on every node; "
+                          "the first node plans; password from SHARDRUN_QUEUE_PASSWORD; no TLS)")
+      ->type_name("URL");
+  app.add_option("--queue-lease", t.lease,
+                 report ? "A run whose nodes all stopped heartbeating this long is over (exit 3)"
+                        : "A node that stops heartbeating this long loses its units to other "
+                          "nodes (heartbeat every third of it)")
+      ->type_name("DURATION")
+      ->capture_default_str();
+  if (report) return;
+  app.add_option("--queue-max-requeues", o.queue_max_requeues,
+                 "Times a unit is run again after its node was lost; then it is reported as "
+                 "one error testcase")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  app.add_option("--queue-ttl", t.ttl, "Expiry of the run's keys in Redis")
+      ->type_name("DURATION")
+      ->capture_default_str();
+  app.add_option("--queue-init-timeout", t.init_timeout,
+                 "How long a node waits for another node's plan of the run")
+      ->type_name("DURATION")
+      ->capture_default_str();
+}
+
+CLI::App* add_report_command(CLI::App& app, Options& o, QueueTexts& t) {
+  CLI::App* report = app.add_subcommand(
+      "report",
+      "Wait until a shared-queue run has no unit queued or running, then write the merged "
+      "report of every node's accepted results; exit with the whole run's status");
+  add_queue_options(*report, o, t, true);
+  report->add_option("--junit", o.junit, "Where to write the merged JUnit report")
+      ->type_name("PATH")
+      ->capture_default_str();
+  report
+      ->add_option("--output-limit", o.output_limit,
+                   "Lines (and as many KiB) kept from each earlier attempt of a retried test")
+      ->type_name("LINES")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  return report;
+}
+
+void check_queue_options(Options& o, const QueueTexts& t) {
+  o.queue_lease = duration_option(t.lease, "--queue-lease");
+  o.queue_ttl = duration_option(t.ttl, "--queue-ttl");
+  o.queue_init_timeout = duration_option(t.init_timeout, "--queue-init-timeout");
+  if (o.queue_lease < Millis(300)) throw UsageError("--queue-lease: at least 300ms");
+  if (o.queue_ttl < std::chrono::minutes(1)) throw UsageError("--queue-ttl: at least 1m");
+  if (!o.queue) return;
+  (void)parse_queue_url(*o.queue);  // UsageError for a bad URL, before anything runs
+  if (o.shard_count || o.shard_index)
+    throw UsageError(
+        "--queue and --shard-index/--shard-count do not go together (the queue "
+        "shares the units among the nodes)");
+  if (o.plan_in) throw UsageError("--queue and --plan-in do not go together");
+}
+
 CLI::App* add_merge_command(CLI::App& app, Options& o) {
   CLI::App* merge = app.add_subcommand("merge", "Merge JUnit XML files into one report");
   merge->add_option("-o,--output", o.merge_output, "The merged report")
@@ -250,6 +322,9 @@ CommandLine parse_command_line(int argc, const char* const* argv) {
   CLI::App* plan = add_plan_command(app, o);
   CLI::App* merge = add_merge_command(app, o);
   CLI::App* timeline = add_timeline_command(app, o);
+  QueueTexts queue_texts;
+  add_queue_options(app, o, queue_texts, false);
+  CLI::App* report = add_report_command(app, o, queue_texts);
 
   try {
     app.parse(argc, argv);
@@ -274,8 +349,15 @@ CommandLine parse_command_line(int argc, const char* const* argv) {
     o.command = Options::Command::kTimeline;
     return result;
   }
+  if (report->parsed()) {
+    o.command = Options::Command::kReport;
+    check_queue_options(o, queue_texts);
+    if (!o.queue) throw UsageError("report: --queue URL is required");
+    return result;
+  }
   if (plan->parsed()) o.command = Options::Command::kPlan;
   check_run_options(o, kill_grace);
+  check_queue_options(o, queue_texts);
   return result;
 }
 

@@ -10,6 +10,7 @@
 
 #include "app_internal.hpp"
 #include "discovery_interrupted.hpp"
+#include "queue_run.hpp"
 #include "run_listener.hpp"
 #include "shardrun/app.hpp"
 #include "shardrun/error.hpp"
@@ -140,7 +141,8 @@ void keep_last_failed(const RunSetup& run, std::vector<PlanEntry>& entries, Stat
 
 struct Planned {
   std::vector<Unit> units;
-  std::vector<EntryCosts> costs;  // for `shardrun plan`
+  std::vector<EntryCosts> costs;   // for `shardrun plan`
+  std::vector<PlanEntry> entries;  // discovered: what a queued unit may name
   bool discovery_interrupted = false;
   bool listed = false;  // --list printed the entries: nothing runs
 };
@@ -157,7 +159,7 @@ Planned plan_run(const Options& options, RunSetup& run, const InterruptSource& i
   std::optional<std::pair<int, int>> node;
   if (options.shard_count) {
     node = std::pair{*options.shard_index, *options.shard_count};
-  } else {
+  } else if (!options.queue) {  // a shared queue splits the units itself
     node = detect_ci_node(getenv_string);
   }
   JobBuilder discovery_jobs(run.suite, run.context);
@@ -188,6 +190,7 @@ Planned plan_run(const Options& options, RunSetup& run, const InterruptSource& i
   plan_options.shards = run.workers * (node ? node->second : 1);
   planned.units = make_plan(entries, run.timings, plan_options);
   planned.costs = describe_costs(entries, run.timings);
+  planned.entries = entries;
   if (node && node->second > 1)
     planned.units = select_node(planned.units, node->first, node->second);
   return planned;
@@ -198,7 +201,7 @@ Planned plan_run(const Options& options, RunSetup& run, const InterruptSource& i
 SchedulerResult execute(RunSetup& run, JobBuilder& jobs, RunListener& listener,
                         std::deque<Unit> units, int shards, bool discovery_interrupted,
                         const Options& options, const InterruptSource& interrupts,
-                        TimePoint run_start) {
+                        TimePoint run_start, UnitSource* source) {
   SteadyTimeSource clock;
   SchedulerResult result;
   result.started = result.ended = run_start;
@@ -221,7 +224,7 @@ SchedulerResult execute(RunSetup& run, JobBuilder& jobs, RunListener& listener,
     so.max_failures = options.max_failures;
     so.interrupts = interrupts.count;
     Scheduler scheduler(*run.runner, clock, jobs, listener, so);
-    result = scheduler.run(std::move(units));
+    result = source ? scheduler.run(*source) : scheduler.run(std::move(units));
   }
   for (const std::string& f : run_sequence(
            *run.runner, discovery_interrupted ? std::vector<ProcessSpec>{} : jobs.global_teardown(),
@@ -308,9 +311,14 @@ int run_suite(const Options& options, const InterruptSource& interrupts) {
                stdout);
     return 0;
   }
+  std::optional<RedisSourceOptions> queue;
+  if (options.queue && !(queue = app::join_queue_run(options, run.suite, planned.entries,
+                                                     planned.units, status, interrupts)))
+    return 0;  // the shared run has nothing left to do
   std::deque<Unit> units(planned.units.begin(), planned.units.end());
   // Shards beyond the number of units would only be set up and torn down.
-  const int shards = std::max(1, std::min<int>(run.workers, static_cast<int>(units.size())));
+  const int shards =
+      queue ? run.workers : std::max(1, std::min<int>(run.workers, static_cast<int>(units.size())));
   run.context.shards = shards;
 
   JobBuilder jobs(run.suite, run.context);
@@ -327,8 +335,15 @@ int run_suite(const Options& options, const InterruptSource& interrupts) {
                              units.size(), shards, run.context.run_dir.string()));
   listener.record_timings_into(&run.timings);
 
-  SchedulerResult result = execute(run, jobs, listener, std::move(units), shards,
-                                   planned.discovery_interrupted, options, interrupts, run_start);
+  std::unique_ptr<RedisSource> source;
+  if (queue) {
+    source = app::make_queue_source(*queue, run.suite, planned.entries, jobs, listener, options);
+    units.clear();  // they come from the queue
+  }
+  SchedulerResult result =
+      execute(run, jobs, listener, std::move(units), shards, planned.discovery_interrupted, options,
+              interrupts, run_start, source.get());
+  if (source) app::close_queue_source(*source, listener, status);
   try {
     run.timings.save(run.timings_path);
   } catch (const Error& e) {

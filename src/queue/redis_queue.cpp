@@ -35,7 +35,9 @@ const RedisReply& element(const RedisReply& reply, std::size_t i) {
 }  // namespace
 
 std::string encode_unit_payload(const QueueUnit& unit) {
-  return nlohmann::json{{"entry", unit.entry}, {"tests", unit.tests}}.dump();
+  nlohmann::json json{{"entry", unit.entry}, {"tests", unit.tests}};
+  if (unit.attempt > 0) json["attempt"] = unit.attempt;
+  return json.dump();
 }
 
 void decode_unit_payload(std::string_view payload, QueueUnit& unit) {
@@ -43,6 +45,9 @@ void decode_unit_payload(std::string_view payload, QueueUnit& unit) {
     auto json = nlohmann::json::parse(payload);
     unit.entry = json.at("entry").get<std::string>();
     unit.tests = json.at("tests").get<std::vector<std::string>>();
+    unit.attempt = json.value("attempt", 0);
+    if (unit.attempt < 0 || unit.attempt > 1000)
+      throw QueueError("queue: a unit's attempt is out of range");
   } catch (const nlohmann::json::exception& e) {
     throw QueueError(fmt::format("queue: a unit's payload is malformed: {}", e.what()));
   }
@@ -107,6 +112,7 @@ RedisQueue::Reservation RedisQueue::reserve(const std::string& node,
   decode_unit_payload(element(reply, 3).str, taken.unit);
   taken.token = parse_number<std::int64_t>(element(reply, 4).str, "token");
   taken.requeues = parse_number<int>(element(reply, 5).str, "requeue count");
+  taken.lost_by = element(reply, 6).str;
   reservation.answer = Reservation::Answer::kUnit;
   reservation.lease = std::move(taken);
   return reservation;

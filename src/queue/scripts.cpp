@@ -13,7 +13,8 @@ namespace {
 constexpr std::string_view kPrelude = R"lua(
 local K = {published = KEYS[1], queue = KEYS[2], units = KEYS[3], predicted = KEYS[4],
            leases = KEYS[5], owner = KEYS[6], token = KEYS[7], tokens = KEYS[8],
-           requeues = KEYS[9], lost = KEYS[10], results = KEYS[11], next_id = KEYS[12]}
+           requeues = KEYS[9], lost = KEYS[10], results = KEYS[11], next_id = KEYS[12],
+           lost_by = KEYS[13]}
 local ttl = tonumber(ARGV[1])
 local max_requeues = tonumber(ARGV[2])
 
@@ -32,6 +33,8 @@ local function reclaim(now)
   local expired = redis.call('ZRANGEBYSCORE', K.leases, '-inf', '(' .. now)
   for _, id in ipairs(expired) do
     redis.call('ZREM', K.leases, id)
+    local owner = redis.call('HGET', K.owner, id)
+    if owner then redis.call('HSET', K.lost_by, id, owner) end
     redis.call('HDEL', K.owner, id)
     redis.call('HDEL', K.token, id)
     local n = redis.call('HINCRBY', K.requeues, id, 1)
@@ -65,7 +68,8 @@ return 1
 )lua";
 
 // ARGV[3] node, ARGV[4] lease in ms. Returns {'unit', id, predicted, payload,
-// token, requeues}, {'wait'} or {'done'}.
+// token, requeues, lost_by}, {'wait'} or {'done'}; lost_by: the node whose
+// lease of it expired last ('' if none).
 const std::string_view kReserve = R"lua(
 local now = now_ms()
 local wrote = reclaim(now) > 0
@@ -85,7 +89,7 @@ redis.call('HSET', K.token, id, token)
 touch()
 local requeues = redis.call('HGET', K.requeues, id) or '0'
 return {'unit', id, redis.call('HGET', K.predicted, id), redis.call('HGET', K.units, id),
-        tostring(token), requeues}
+        tostring(token), requeues, redis.call('HGET', K.lost_by, id) or ''}
 )lua";
 
 // ARGV[3] node, ARGV[4] lease in ms. Returns how many leases it extended.

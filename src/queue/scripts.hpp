@@ -10,9 +10,9 @@
 
 namespace shardrun::queue_scripts {
 
-inline constexpr std::array<std::string_view, 12> kKeyNames = {
-    "published", "queue",  "units",    "predicted", "leases",  "owner",
-    "token",     "tokens", "requeues", "lost",      "results", "next_id"};
+inline constexpr std::array<std::string_view, 13> kKeyNames = {
+    "published", "queue",    "units", "predicted", "leases",  "owner",  "token",
+    "tokens",    "requeues", "lost",  "results",   "next_id", "lost_by"};
 
 extern const std::string_view kPublish;
 extern const std::string_view kReserve;

@@ -23,7 +23,8 @@ from conftest import BIN, ROOT
 MAN_PAGE = ROOT / "packaging" / "shardrun.1.in"
 BASH_COMPLETION = ROOT / "packaging" / "completions" / "shardrun.bash"
 ZSH_COMPLETION = ROOT / "packaging" / "completions" / "_shardrun"
-COMMANDS = {"run": [], "plan": ["plan"], "merge": ["merge"], "timeline": ["timeline"]}
+COMMANDS = {"run": [], "plan": ["plan"], "merge": ["merge"], "timeline": ["timeline"],
+            "report": ["report"]}
 
 
 def help_text(*args):
@@ -86,11 +87,13 @@ def man_sections():
 def test_man_page_lists_exactly_the_options_of_each_command():
     sections = man_sections()
     assert set(sections) == {"Options of a run", "Options of shardrun plan",
-                             "Options of shardrun merge", "Options of shardrun timeline"}, sections.keys()
+                             "Options of shardrun merge", "Options of shardrun timeline",
+                             "Options of shardrun report"}, sections.keys()
     assert sections["Options of a run"] == help_options("run")
     assert sections["Options of shardrun plan"] == help_options("plan")
     assert sections["Options of shardrun merge"] == help_options("merge")
     assert sections["Options of shardrun timeline"] == help_options("timeline")
+    assert sections["Options of shardrun report"] == help_options("report")
 
 
 def test_man_page_covers_commands_exit_status_and_environment():
@@ -147,13 +150,13 @@ def test_bash_completion_commands_values_and_files(tmp_path):
     (tmp_path / "sub").mkdir()
     suites = {"a.yaml", "b.yml", "with space.yaml", "sub"}  # folders lead to more suites
 
-    assert complete("", cwd=tmp_path) == {"plan", "merge", "timeline"} | suites
+    assert complete("", cwd=tmp_path) == {"plan", "merge", "timeline", "report"} | suites
     assert complete("pl", cwd=tmp_path) == {"plan"}
     assert complete("--wo", cwd=tmp_path) == {"--workers"}
     assert complete("--workers", "", cwd=tmp_path) == {"auto"}
     # after an option's value, the command or suite is still to come
-    assert complete("-j", "4", "", cwd=tmp_path) == {"plan", "merge", "timeline"} | suites
-    assert complete("--junit", "=", "r.xml", "", cwd=tmp_path) == {"plan", "merge", "timeline"} | suites
+    assert complete("-j", "4", "", cwd=tmp_path) == {"plan", "merge", "timeline", "report"} | suites
+    assert complete("--junit", "=", "r.xml", "", cwd=tmp_path) == {"plan", "merge", "timeline", "report"} | suites
     assert complete("--junit", "", cwd=tmp_path) == {"report.xml", "sub"}
     assert complete("--junit", "=", "", cwd=tmp_path) == {"report.xml", "sub"}
     assert complete("--timings", "", cwd=tmp_path) == {"timings.json", "sub"}
@@ -200,7 +203,8 @@ def zsh_lists():
 
 def test_zsh_completion_lists_exactly_the_options():
     lists = zsh_lists()
-    assert set(lists) == {"run_opts", "plan_opts", "merge_opts", "timeline_opts"}, lists.keys()
+    assert set(lists) == {"run_opts", "plan_opts", "merge_opts", "timeline_opts",
+                          "report_opts"}, lists.keys()
     for command in COMMANDS:
         assert lists[f"{command}_opts"] == help_options(command), command
 

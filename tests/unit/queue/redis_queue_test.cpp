@@ -101,6 +101,8 @@ TEST_CASE("an expired lease is reclaimed by the next reserve, with its requeue c
   auto again = take(queue, "n2", 30s);
   CHECK(again.unit.id == 0);
   CHECK(again.requeues == 1);
+  CHECK(again.lost_by == "dead-node");
+  CHECK(alive.lost_by.empty());
   CHECK(again.token > alive.token);
   // The dead node's late result is refused and the current holder's accepted.
   CHECK_FALSE(queue.complete(0, dead.token, "late", {}).accepted);
@@ -217,7 +219,7 @@ TEST_CASE("every key of the run has an expiry after each script, other runs unto
   CHECK(keys_with_expiry(redis, prefix).size() == 9);  // + leases, owner, token, tokens
   std::this_thread::sleep_for(300ms);
   auto lease = take(queue, "n1");                       // reclaims the first into lost
-  CHECK(keys_with_expiry(redis, prefix).size() == 11);  // + requeues, lost
+  CHECK(keys_with_expiry(redis, prefix).size() == 12);  // + requeues, lost, lost_by
   REQUIRE(queue.lost() == std::vector<std::size_t>{lost.unit.id});
   auto last = take(queue, "n1");
   CHECK(queue.heartbeat("n1", 30s) == 2);
@@ -225,7 +227,8 @@ TEST_CASE("every key of the run has an expiry after each script, other runs unto
   // The keys a broken script would forget to expire are all there.
   CHECK(keys_with_expiry(redis, prefix) ==
         std::set<std::string>{"published", "queue", "units", "predicted", "leases", "owner",
-                              "token", "tokens", "requeues", "lost", "results", "next_id"});
+                              "token", "tokens", "requeues", "lost", "results", "next_id",
+                              "lost_by"});
   CHECK(last.unit.id == 2);
 
   auto other_lease = take(other, "n9");

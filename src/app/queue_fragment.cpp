@@ -1,0 +1,86 @@
+// A finished unit's result as the shared queue stores it: a JUnit fragment
+// of its testcases, texts cut to --output-limit, written by the report
+// writer (so the text rules apply) and read by `shardrun report` through the
+// same sanitising reader as any other input.
+#include <fmt/format.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "queue_run.hpp"
+
+namespace shardrun::app {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string log_tail(const std::string& log, junit::TextLimit limit) {
+  std::ifstream in(log, std::ios::binary);
+  std::ostringstream text;
+  text << in.rdbuf();
+  return junit::tail_text(text.str(), limit);
+}
+
+// The testcases of the unit's own JUnit file, texts cut to `limit`.
+std::vector<junit::SyntheticCase> cases_of_file(const fs::path& path, junit::TextLimit limit) {
+  std::vector<junit::SyntheticCase> cases;
+  std::error_code ec;
+  if (!fs::exists(path, ec)) return cases;
+  junit::UnitResults results = junit::UnitResults::read_file(path);
+  if (!results.ok()) return cases;
+  for (std::size_t i = 0; i < results.cases().size(); ++i) {
+    const junit::CaseSummary& summary = results.cases()[i];
+    junit::SyntheticCase c;
+    c.classname = summary.classname;
+    c.name = summary.name;
+    c.outcome = summary.outcome;
+    c.time = summary.time;
+    if (summary.outcome == junit::Outcome::kFailed || summary.outcome == junit::Outcome::kErrored) {
+      junit::Attempt attempt = results.attempt(i, limit);
+      c.message = attempt.message;
+      c.type = attempt.type;
+      c.text = attempt.text;
+      c.system_out = attempt.system_out;
+    } else if (summary.outcome == junit::Outcome::kSkipped) {
+      c.message = "skipped";
+    }
+    cases.push_back(std::move(c));
+  }
+  return cases;
+}
+
+}  // namespace
+
+std::string unit_fragment(const Suite& suite, const JobBuilder& jobs, const UnitRecord* rec,
+                          const Unit& unit, junit::TextLimit limit) {
+  const std::string& entry = suite.tests.at(unit.entry).name;
+  std::vector<junit::SyntheticCase> cases = cases_of_file(jobs.unit_junit(unit), limit);
+  bool any_failing = false;
+  for (const junit::SyntheticCase& c : cases)
+    any_failing |= c.outcome == junit::Outcome::kFailed || c.outcome == junit::Outcome::kErrored;
+  const std::string result = rec ? rec->result : "error";
+  // A split unit's tests without a result run again in halves: nothing to add.
+  bool synthesize = result != "split" && (cases.empty() || (result != "passed" && !any_failing));
+  if (synthesize) {
+    std::vector<std::pair<std::string, std::string>> names;
+    for (const std::string& id : unit.tests)
+      names.emplace_back(fmt::format("{}.{}", suite.name, entry), id);
+    if (names.empty()) names.emplace_back(suite.name, entry);
+    for (auto& [classname, name] : names) {
+      junit::SyntheticCase c;
+      c.classname = classname;
+      c.name = name;
+      c.outcome = result == "passed" ? junit::Outcome::kPassed : junit::Outcome::kErrored;
+      if (c.outcome != junit::Outcome::kPassed) {
+        c.message = rec && !rec->note.empty() ? rec->note : "unit " + result;
+        c.type = "shardrun." + result;
+        if (rec) c.text = log_tail(rec->log, limit);
+      }
+      cases.push_back(std::move(c));
+    }
+  }
+  return render_fragment(suite.name, entry, cases);
+}
+
+}  // namespace shardrun::app

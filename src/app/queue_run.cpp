@@ -1,0 +1,239 @@
+// `--queue`: joining the shared run, trusting nothing the queue hands out,
+// and the JUnit fragment stored as a unit's result (see queue_run.hpp).
+#include "queue_run.hpp"
+
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <csignal>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <thread>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "shardrun/error.hpp"
+
+namespace shardrun::app {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string read_all(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+void fnv(std::uint64_t& h, std::string_view bytes) {
+  for (unsigned char c : bytes) {
+    h ^= c;
+    h *= 1099511628211ull;
+  }
+  h ^= 0xff;  // a separator no text has
+  h *= 1099511628211ull;
+}
+
+}  // namespace
+
+std::string render_fragment(const std::string& suite_name, const std::string& entry,
+                            const std::vector<junit::SyntheticCase>& cases) {
+  static std::atomic<unsigned> counter{0};
+  fs::path path =
+      fs::temp_directory_path() / fmt::format("shardrun-fragment-{}-{}.xml", ::getpid(), counter++);
+  {
+    junit::ReportWriter writer(path, suite_name);
+    junit::SuiteLabel label;
+    label.entry = entry;
+    writer.add_synthetic_suite(suite_name, label, cases);
+    writer.commit();
+  }
+  std::string xml = read_all(path);
+  std::error_code ec;
+  fs::remove(path, ec);
+  return xml;
+}
+
+namespace {
+
+QueueUnit to_queue_unit(const Suite& suite, const Unit& unit) {
+  return QueueUnit{unit.id, unit.predicted_seconds, suite.tests.at(unit.entry).name, unit.tests,
+                   unit.attempt};
+}
+
+// Test ids per entry index, for validating what the queue hands out.
+struct KnownIds {
+  std::unordered_map<std::string, std::size_t> entry_by_name;
+  std::unordered_map<std::size_t, std::unordered_set<std::string>> ids;  // discovered entries only
+};
+
+std::variant<Unit, std::string> validate(const KnownIds& known, const QueueUnit& q) {
+  auto entry = known.entry_by_name.find(q.entry);
+  if (entry == known.entry_by_name.end())
+    return fmt::format("entry '{}' is not in this node's suite", q.entry);
+  auto ids = known.ids.find(entry->second);
+  if (ids == known.ids.end() && !q.tests.empty())
+    return fmt::format("entry '{}' has no test ids here, the unit names {}", q.entry,
+                       q.tests.size());
+  if (ids != known.ids.end()) {
+    if (q.tests.empty()) return fmt::format("a unit of entry '{}' without test ids", q.entry);
+    for (const std::string& id : q.tests)
+      if (!ids->second.count(id))
+        return fmt::format("test id '{}' was not discovered here for entry '{}'", id, q.entry);
+  }
+  Unit unit;
+  unit.id = q.id;
+  unit.entry = entry->second;
+  unit.tests = q.tests;
+  unit.predicted_seconds = q.predicted_seconds;
+  unit.attempt = q.attempt;
+  unit.label = fmt::format("{}#{}", q.entry, q.id);
+  if (q.attempt > 0) unit.origin = UnitOrigin{"retry", {}, {}};
+  return unit;
+}
+
+// An interrupt (during discovery too) ends the wait, and never publishes a
+// plan made from an interrupted discovery.
+void stop_if_interrupted(const InterruptSource& interrupts) {
+  if (interrupts.count() > 0)
+    throw Error(
+        "interrupted while joining the shared queue's run",
+        interrupts.last_signal() == SIGTERM ? ExitCode::kTerminated : ExitCode::kInterrupted);
+}
+
+}  // namespace
+
+RedisSourceOptions queue_options(const Options& options) {
+  RedisSourceOptions o;
+  o.url = parse_queue_url(*options.queue);
+  if (const char* password = std::getenv("SHARDRUN_QUEUE_PASSWORD"))
+    o.password = std::string(password);
+  o.lease = options.queue_lease;
+  o.queue.ttl = std::chrono::duration_cast<std::chrono::seconds>(options.queue_ttl);
+  o.queue.max_requeues = options.queue_max_requeues;
+  o.queue.max_result_bytes = std::max<std::size_t>(64 * 1024, options.output_limit * 1024 * 4);
+  o.node = make_node_name();
+  o.max_failures = options.max_failures;
+  o.check_wait = std::min<std::chrono::milliseconds>(std::chrono::seconds(2), o.lease / 3);
+  return o;
+}
+
+std::string suite_digest(const fs::path& suite_file, const std::vector<PlanEntry>& entries) {
+  std::uint64_t h = 14695981039346656037ull;
+  fnv(h, read_all(suite_file));
+  for (const PlanEntry& e : entries) {
+    fnv(h, e.name);
+    for (const std::string& id : e.ids) fnv(h, id);
+  }
+  return fmt::format("{:016x}", h);
+}
+
+bool join_queue(const RedisSourceOptions& source, std::chrono::milliseconds init_timeout,
+                const std::string& digest, const std::vector<Unit>& units, const Suite& suite,
+                StatusPrinter& status, const InterruptSource& interrupts) {
+  RedisConnection connection(source.url, source.password);
+  RedisQueue queue(connection, source.url, source.queue);
+  auto deadline = std::chrono::steady_clock::now() + init_timeout;
+  bool told = false;
+  stop_if_interrupted(interrupts);
+  while (!queue.counts().published) {
+    stop_if_interrupted(interrupts);
+    if (queue.lock_planner(source.node, source.lease)) {
+      std::vector<QueueUnit> published;
+      for (const Unit& u : units) published.push_back(to_queue_unit(suite, u));
+      queue.set_digest(digest);
+      if (queue.publish(published))
+        status.note(fmt::format("queue: this node planned the run: {} unit(s) published",
+                                published.size()));
+      break;
+    }
+    if (std::chrono::steady_clock::now() > deadline)
+      throw Error(fmt::format("queue: no plan was published within --queue-init-timeout ({} s)",
+                              init_timeout.count() / 1000),
+                  ExitCode::kInfra);
+    if (!told) status.note("queue: another node is planning the run; waiting for its plan");
+    told = true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  std::optional<std::string> published = queue.digest();
+  if (published != digest)
+    throw UsageError(fmt::format(
+        "queue: this node's suite file or discovered test ids differ from the run's plan "
+        "(digest {} here, {} published): every node of a run must have the same suite and tests",
+        digest, published.value_or("none")));
+  RedisQueue::Counts counts = queue.counts();
+  return counts.queued > 0 || counts.leased > 0;
+}
+
+RedisSourceHooks queue_hooks(const Suite& suite, const std::vector<PlanEntry>& entries,
+                             const JobBuilder& jobs,
+                             std::function<const UnitRecord*(const Unit&)> record_of,
+                             junit::TextLimit limit) {
+  auto known = std::make_shared<KnownIds>();
+  for (std::size_t i = 0; i < suite.tests.size(); ++i)
+    known->entry_by_name.emplace(suite.tests[i].name, i);
+  for (const PlanEntry& e : entries)
+    if (e.discovered) known->ids[e.entry].insert(e.ids.begin(), e.ids.end());
+  RedisSourceHooks hooks;
+  hooks.validate = [known](const QueueUnit& q) { return validate(*known, q); };
+  std::string suite_name = suite.name;
+  hooks.refusal = [suite_name](const QueueUnit& q, const std::string& why) {
+    junit::SyntheticCase c;
+    c.classname = "shardrun.queue";
+    c.name = fmt::format("refused unit {}", q.id);
+    c.message = "refused, not run: " + why;
+    c.type = "shardrun.queue.refused";
+    return render_fragment(suite_name, "", {c});
+  };
+  hooks.entry_name = [&suite](const Unit& u) { return suite.tests.at(u.entry).name; };
+  hooks.result_of = [&suite, &jobs, record_of, limit](const Unit& unit) {
+    return unit_fragment(suite, jobs, record_of(unit), unit, limit);
+  };
+  return hooks;
+}
+
+std::optional<RedisSourceOptions> join_queue_run(const Options& options, const Suite& suite,
+                                                 const std::vector<PlanEntry>& entries,
+                                                 const std::vector<Unit>& units,
+                                                 StatusPrinter& status,
+                                                 const InterruptSource& interrupts) {
+  RedisSourceOptions queue = queue_options(options);
+  if (join_queue(queue, options.queue_init_timeout, suite_digest(options.suite, entries), units,
+                 suite, status, interrupts))
+    return queue;
+  status.message("shardrun: the shared queue's run has nothing left to do");
+  return std::nullopt;
+}
+
+std::unique_ptr<RedisSource> make_queue_source(const RedisSourceOptions& queue, const Suite& suite,
+                                               const std::vector<PlanEntry>& entries,
+                                               const JobBuilder& jobs, RunListener& listener,
+                                               const Options& options) {
+  auto record_of = [&listener](const Unit& unit) -> const UnitRecord* {
+    const std::vector<UnitRecord>& records = listener.units();
+    for (auto it = records.rbegin(); it != records.rend(); ++it)
+      if (it->id == unit.id) return &*it;
+    return nullptr;
+  };
+  junit::TextLimit limit{options.output_limit, options.output_limit * 1024};
+  RedisSourceHooks hooks = queue_hooks(suite, entries, jobs, record_of, limit);
+  hooks.interrupted = [record_of](const Unit& unit) {
+    const UnitRecord* rec = record_of(unit);
+    return rec && rec->result == "interrupted";
+  };
+  return std::make_unique<RedisSource>(queue, std::move(hooks));
+}
+
+void close_queue_source(RedisSource& source, RunListener& listener, StatusPrinter& status) {
+  std::vector<std::string> problems = source.close();
+  for (const std::string& note : source.take_notes()) status.note(note);
+  for (const Unit& unit : source.unreachable_left())
+    listener.on_unit_not_run(unit, "queue unreachable");
+  for (const std::string& problem : problems) listener.add_problem("shared queue", problem);
+}
+
+}  // namespace shardrun::app
