@@ -8,6 +8,9 @@
 #   MODES="files discover" scripts/bench/real.sh   # also the `discover` mode
 #   SERIAL=0 ...                               # without the serial pytest row
 #   KEEP=/tmp/real ...                         # keep shardrun's runs and history
+#   ROUNDS=3 ...                               # rounds of every row, alternating;
+#                                              # the table shows medians
+#   LOADFILE=0 ...                             # without the xdist loadfile row
 #
 # Per suite and worker count, in one session, one after another:
 #   serial        pytest, one process
@@ -22,7 +25,11 @@
 #
 # Targets (issue 9), at 2 workers: warm <= 0.8 x xdist load, cold <= 1.0 x,
 # warm never slower than cold. Ratios are against `xdist load` of the same
-# worker count, measured in the same session.
+# worker count, measured in the same session. With ROUNDS > 1 every row runs
+# once per round, one round after another (a cold run starts from no history
+# in each round; its warm run follows it), and the table shows each row's
+# median with every round's wall time: single rounds on this machine move by
+# +-10 %, which is as large as the differences measured.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
@@ -105,62 +112,72 @@ tests_in() {
 print(sum(1 for _ in ET.parse(sys.argv[1]).getroot().iter("testcase")))' "$1" 2>/dev/null || echo -
 }
 
-ROWS=()
-# run_row SUITE N NAME JUNIT CMD...: measure one command, keep a table row.
+ROUNDS="${ROUNDS:-1}"
+declare -A WALLS STATUS TESTS
+ORDER=()
+# run_row SUITE N NAME JUNIT CMD...: measure one command, add its wall time
+# to the row's rounds.
 run_row() {
   local suite="$1" n="$2" name="$3" junit="$4"
   shift 4
-  local out="$T/measure"
-  echo "bench: $suite, $n workers: $name ..." >&2
+  local out="$T/measure" key="$suite|$n|$name"
+  echo "bench: $suite, $n workers: $name (round $round of $ROUNDS) ..." >&2
   MEASURE_LOG="$T/$suite-$n-${name// /-}.log" measure "$LIMIT" "$out" "$@"
-  local status wall cpu rss
-  read -r status wall cpu rss <"$out"
-  ROWS+=("$suite|$n|$name|$wall|$status|$(tests_in "$junit")")
+  local status wall
+  read -r status wall _ <"$out"
+  [[ -v "WALLS[$key]" ]] || ORDER+=("$key")
+  WALLS[$key]="${WALLS[$key]:-} $wall"
+  [[ $status == ok ]] || STATUS[$key]="$status"
+  TESTS[$key]="$(tests_in "$junit")"
 }
 
 machine_line
-for suite in $SUITES; do
-  case "$suite" in
-    sympy) DIRS=("${SYMPY_DIRS[@]}") EXTRA=() ;;
-    numpy) DIRS=("${NUMPY_DIRS[@]}") EXTRA=("${NUMPY_DESELECT[@]}") ;;
-    *) die "unknown suite $suite (sympy, numpy)" ;;
-  esac
-  cd "$SITE"
-  [[ ${SERIAL:-1} == 1 ]] && run_row "$suite" 1 "serial" "$T/serial.xml" \
-    "${PYTEST[@]}" "${EXTRA[@]}" "${DIRS[@]}" --junitxml="$T/serial.xml"
-  for n in $WORKER_COUNTS; do
-    run_row "$suite" "$n" "xdist load" "$T/load.xml" \
-      "${PYTEST[@]}" -n "$n" "${EXTRA[@]}" "${DIRS[@]}" --junitxml="$T/load.xml"
-    run_row "$suite" "$n" "xdist loadfile" "$T/loadfile.xml" \
-      "${PYTEST[@]}" -n "$n" --dist loadfile "${EXTRA[@]}" "${DIRS[@]}" --junitxml="$T/loadfile.xml"
-    for mode in $MODES; do
-      yaml="$(suite_yaml "$mode" "${DIRS[@]}")"
-      state="$T/state-$suite-$n-$mode"
-      rm -rf "$state"
-      mkdir -p "$state"
-      for temp in cold warm; do
-        run_row "$suite" "$n" "shardrun $mode $temp" "$state/$temp.xml" \
-          "$SHARDRUN_BIN" --workers "$n" --timings "$state/timings.json" \
-          --runs-dir "$state/runs" --junit "$state/$temp.xml" "$yaml"
+for ((round = 1; round <= ROUNDS; round++)); do
+  for suite in $SUITES; do
+    case "$suite" in
+      sympy) DIRS=("${SYMPY_DIRS[@]}") EXTRA=() ;;
+      numpy) DIRS=("${NUMPY_DIRS[@]}") EXTRA=("${NUMPY_DESELECT[@]}") ;;
+      *) die "unknown suite $suite (sympy, numpy)" ;;
+    esac
+    cd "$SITE"
+    [[ ${SERIAL:-1} == 1 ]] && run_row "$suite" 1 "serial" "$T/serial.xml" \
+      "${PYTEST[@]}" "${EXTRA[@]}" "${DIRS[@]}" --junitxml="$T/serial.xml"
+    for n in $WORKER_COUNTS; do
+      run_row "$suite" "$n" "xdist load" "$T/load.xml" \
+        "${PYTEST[@]}" -n "$n" "${EXTRA[@]}" "${DIRS[@]}" --junitxml="$T/load.xml"
+      [[ ${LOADFILE:-1} == 1 ]] && run_row "$suite" "$n" "xdist loadfile" "$T/loadfile.xml" \
+        "${PYTEST[@]}" -n "$n" --dist loadfile "${EXTRA[@]}" "${DIRS[@]}" --junitxml="$T/loadfile.xml"
+      for mode in $MODES; do
+        yaml="$(suite_yaml "$mode" "${DIRS[@]}")"
+        state="$T/state-$suite-$n-$mode"
+        rm -rf "$state"
+        mkdir -p "$state"
+        for temp in cold warm; do
+          run_row "$suite" "$n" "shardrun $mode $temp" "$state/$temp.xml" \
+            "$SHARDRUN_BIN" --workers "$n" --timings "$state/timings.json" \
+            --runs-dir "$state/runs" --junit "$state/$temp.xml" "$yaml"
+        done
+        # KEEP=DIR: keep the runs (run.json: each unit's predicted and actual
+        # time) and the history, to see why a row is what it is.
+        if [[ -n ${KEEP:-} ]]; then
+          mkdir -p "$KEEP/round-$round"
+          cp -r "$state" "$KEEP/round-$round/"
+        fi
       done
-      # KEEP=DIR: keep the runs (run.json: each unit's predicted and actual
-      # time) and the history, to see why a row is what it is.
-      [[ -n ${KEEP:-} ]] && mkdir -p "$KEEP" && cp -r "$state" "$KEEP/"
     done
   done
 done
 
 echo
-printf '%-6s %3s  %-22s %8s  %7s  %-8s %6s\n' suite N tool wall "vs load" status tests
-for row in "${ROWS[@]}"; do
-  IFS='|' read -r suite n name wall status tests <<<"$row"
+printf '%-6s %3s  %-22s %8s  %7s  %-8s %6s  %s\n' suite N tool median "vs load" status tests rounds
+for key in "${ORDER[@]}"; do
+  IFS='|' read -r suite n name <<<"$key"
+  # shellcheck disable=SC2086 # word splitting intended: the rounds' walls
+  wall="$(median ${WALLS[$key]})"
   ref=-
-  for other in "${ROWS[@]}"; do
-    IFS='|' read -r s2 n2 name2 wall2 _ _ <<<"$other"
-    [[ $s2 == "$suite" && $n2 == "$n" && $name2 == "xdist load" ]] && ref="$wall2"
-  done
-  [[ $name == serial ]] && ref=-
-  printf '%-6s %3s  %-22s %7ss  %7s  %-8s %6s\n' "$suite" "$n" "$name" "$wall" \
-    "$(ratio "$wall" "$ref")" "$status" "$tests"
+  # shellcheck disable=SC2086
+  [[ $name != serial && -v "WALLS[$suite|$n|xdist load]" ]] && ref="$(median ${WALLS[$suite|$n|xdist load]})"
+  printf '%-6s %3s  %-22s %7ss  %7s  %-8s %6s  %s\n' "$suite" "$n" "$name" "$wall" \
+    "$(ratio "$wall" "$ref")" "${STATUS[$key]:-ok}" "${TESTS[$key]}" "${WALLS[$key]# }"
 done
 echo "(status exit=1: some of the suite's own tests fail on this machine, the same for every tool)"
