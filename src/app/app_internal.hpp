@@ -19,30 +19,6 @@
 
 namespace shardrun::app {
 
-/// Runs every entry's discover command (concurrently) and returns the
-/// planner's view of all entries; entries with `files` get the matching
-/// files as ids, without a process. A failing discover command is a
-/// SuiteError (exit 2) that shows its output. An entry whose inputs are
-/// unchanged since an earlier run takes its ids from the discovery cache in
-/// `cache_dir` instead (discovery_cache.hpp); `own_paths` (absolute,
-/// normal) are shardrun's own files and folders, which never count as
-/// inputs.
-std::vector<PlanEntry> discover_entries(const Suite& suite, const JobBuilder& jobs,
-                                        CommandRunner& runner, const InterruptSource& interrupts,
-                                        const std::string& shown_file,
-                                        const std::filesystem::path& cache_dir,
-                                        const std::vector<std::filesystem::path>& own_paths);
-
-/// The files under the entry's cwd that its `files` patterns match,
-/// relative to cwd, sorted.
-std::vector<std::string> list_files(const Entry& entry);
-
-/// Sets each discovered entry's id_bytes and byte_limit (plan.hpp) from
-/// its command's form and the limits of this machine (ARG_MAX, measured
-/// now; 128 KiB for one `sh -c` script), so that the planner never makes a
-/// unit whose command cannot start.
-void fit_command_lines(const Suite& suite, std::vector<PlanEntry>& entries);
-
 /// Whether a folder name is a run id ("20261125-181655-14662": a sortable
 /// time stamp, then the pid): the runs folder may hold other files.
 bool is_run_id(const std::string& name);

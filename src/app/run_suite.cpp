@@ -9,9 +9,10 @@
 #include <thread>
 
 #include "app_internal.hpp"
-#include "discovery_interrupted.hpp"
 #include "run_listener.hpp"
 #include "shardrun/app.hpp"
+#include "shardrun/discovery.hpp"
+#include "shardrun/discovery_interrupted.hpp"
 #include "shardrun/error.hpp"
 #include "shardrun/job_builder.hpp"
 #include "shardrun/junit.hpp"
@@ -167,9 +168,9 @@ Planned plan_run(const Options& options, RunSetup& run, const InterruptSource& i
     std::vector<fs::path> own = {run.timings_path, cache_dir, run.runs_dir,
                                  fs::absolute(options.junit)};
     for (fs::path& p : own) p = p.lexically_normal();
-    entries = app::discover_entries(run.suite, discovery_jobs, *run.runner, interrupts,
-                                    options.suite.string(), cache_dir, own);
-  } catch (const app::DiscoveryInterrupted& e) {
+    entries = discover_entries(run.suite, discovery_jobs, *run.runner, interrupts,
+                               options.suite.string(), cache_dir, own);
+  } catch (const DiscoveryInterrupted& e) {
     if (plan_only || options.list) throw;
     // Still a report: every entry's units as not run (nothing was set up).
     entries = e.entries();
@@ -183,7 +184,7 @@ Planned plan_run(const Options& options, RunSetup& run, const InterruptSource& i
   }
   // Split across CI nodes, every node runs `workers` shards: plan for all
   // of them, or each node would get only a fraction of a unit per shard.
-  app::fit_command_lines(run.suite, entries);
+  fit_command_lines(run.suite, entries);
   PlanOptions plan_options;
   plan_options.shards = run.workers * (node ? node->second : 1);
   planned.units = make_plan(entries, run.timings, plan_options);
