@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "shardrun/command_runner.hpp"
+#include "shardrun/shard_event.hpp"
 #include "shardrun/unit.hpp"
 #include "shardrun/unit_source.hpp"
 
@@ -61,30 +62,6 @@ class JobSource {
 struct UnitVerdict {
   int failed_tests = 0;       ///< counted against SchedulerOptions::max_failures
   std::vector<Unit> requeue;  ///< units to run again (retries), appended to the queue
-};
-
-/// A step in a shard's life outside its units, for the run's timeline:
-/// resources made and released, setup and teardown begun and ended.
-struct ShardEvent {
-  enum class Kind {
-    kResourceStart,     ///< making resource `resource` began
-    kResourceEnd,       ///< it is ready (kOk), failed, or was given up (kInterrupted)
-    kServiceDied,       ///< a ready service exited on its own (`error` says how)
-    kResourceReleased,  ///< released (after its service stopped); `error` if that failed
-    kSetupStart,        ///< the shard's setup commands (`commands` of them) begin
-    kSetupEnd,          ///< all ran (kOk), one failed, or the shard gave up (kInterrupted)
-    kTeardownStart,     ///< the shard's teardown commands begin (also when there are none)
-    kTeardownEnd,       ///< all ran; kFailed if one failed, kInterrupted if cut short
-  };
-  enum class Outcome { kOk, kFailed, kInterrupted };
-  Kind kind = Kind::kResourceStart;
-  int shard = 0;
-  std::size_t resource = 0;  ///< resource kinds: its index
-  std::string name;          ///< resource kinds: "service 'app'"
-  std::size_t commands = 0;  ///< kSetupStart, kTeardownStart: how many commands
-  Outcome outcome = Outcome::kOk;
-  std::string error;  ///< why, for anything but kOk (and kServiceDied, kResourceReleased)
-  TimePoint when;     ///< the scheduler's clock
 };
 
 /// Told about everything that happens, in order, on the scheduler's thread.

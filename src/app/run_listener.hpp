@@ -10,13 +10,13 @@
 #include <optional>
 #include <unordered_map>
 
-#include "shard_spans.hpp"
 #include "shardrun/job_builder.hpp"
 #include "shardrun/junit.hpp"
 #include "shardrun/junit_attempts.hpp"
 #include "shardrun/results.hpp"
 #include "shardrun/retry_book.hpp"
 #include "shardrun/scheduler.hpp"
+#include "shardrun/shard_spans.hpp"
 #include "shardrun/status.hpp"
 #include "shardrun/timings.hpp"
 #include "timing_recorder.hpp"
@@ -143,7 +143,7 @@ class RunListener final : public SchedulerListener {
   junit::TextLimit limit_;
   results::RetryBook book_;
   std::vector<FlakyTest> flaky_;
-  app::ShardSpanBook spans_;
+  ShardSpanBook spans_;
   // When each unit started, by unit id: the timestamp of its suites (label_for).
   std::unordered_map<std::size_t, std::chrono::system_clock::time_point> started_at_;
 };
