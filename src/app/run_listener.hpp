@@ -18,8 +18,8 @@
 #include "shardrun/scheduler.hpp"
 #include "shardrun/shard_spans.hpp"
 #include "shardrun/status.hpp"
+#include "shardrun/timing_recorder.hpp"
 #include "shardrun/timings.hpp"
-#include "timing_recorder.hpp"
 
 namespace shardrun {
 
@@ -136,7 +136,7 @@ class RunListener final : public SchedulerListener {
   TimePoint run_start_;
   std::vector<UnitRecord> units_;
   std::vector<std::string> problems_;
-  std::optional<app::TimingRecorder> recorder_;
+  std::optional<TimingRecorder> recorder_;
   std::size_t total_units_ = 0;
 
   std::vector<int> retries_;

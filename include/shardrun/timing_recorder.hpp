@@ -12,11 +12,11 @@
 #include "shardrun/command_runner.hpp"
 #include "shardrun/junit.hpp"
 #include "shardrun/plan.hpp"
-#include "shardrun/scheduler.hpp"
 #include "shardrun/suite.hpp"
 #include "shardrun/timings.hpp"
+#include "shardrun/unit.hpp"
 
-namespace shardrun::app {
+namespace shardrun {
 
 class TimingRecorder {
  public:
@@ -40,4 +40,4 @@ class TimingRecorder {
   std::map<std::size_t, std::vector<std::pair<double, double>>> predictions_;  // per entry
 };
 
-}  // namespace shardrun::app
+}  // namespace shardrun
