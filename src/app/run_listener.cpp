@@ -1,4 +1,4 @@
-#include "run_listener.hpp"
+#include "shardrun/run_listener.hpp"
 
 #include <fmt/format.h>
 

@@ -6,8 +6,8 @@
 #include <algorithm>
 #include <map>
 
-#include "run_listener.hpp"
 #include "shardrun/frameworks.hpp"
+#include "shardrun/run_listener.hpp"
 
 namespace shardrun {
 

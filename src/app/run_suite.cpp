@@ -8,7 +8,6 @@
 #include <ctime>
 #include <thread>
 
-#include "run_listener.hpp"
 #include "shardrun/app.hpp"
 #include "shardrun/ci_report.hpp"
 #include "shardrun/discovery.hpp"
@@ -19,6 +18,7 @@
 #include "shardrun/leftovers.hpp"
 #include "shardrun/plan_io.hpp"
 #include "shardrun/results.hpp"
+#include "shardrun/run_listener.hpp"
 #include "shardrun/selection.hpp"
 #include "shardrun/status.hpp"
 #include "shardrun/timeline.hpp"

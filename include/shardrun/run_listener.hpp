@@ -4,7 +4,9 @@
 // UnitRecord for run.json, and status lines. It also decides what runs
 // again: failed tests of an entry with retries (DESIGN §8 rule 9), and the
 // tests of a crashed batch that got no result, in halves, until the one
-// that crashes is found (crash isolation).
+// that crashes is found (crash isolation). The app's (src/app/run_listener*.cpp):
+// the fan-out of results::decide to the report, run record, timings and
+// status; public for its tests.
 
 #include <deque>
 #include <optional>
