@@ -3,8 +3,8 @@
 // queue, wait for a child to end, hand the result to the listener, repeat;
 // shard setup before a shard's first unit and teardown after its last one,
 // always. It talks to processes only through CommandRunner and to the rest of
-// the program only through JobSource and SchedulerListener, so its tests run
-// on a fake runner with a fake clock.
+// the program only through ShardResources, CommandFactory, UnitSource and
+// SchedulerListener, so its tests run on a fake runner with a fake clock.
 
 #include <cstddef>
 #include <deque>
@@ -35,12 +35,13 @@ struct ReadyCheck {
   std::string error;  ///< kFailed: why (e.g. the start-up timeout passed)
 };
 
-/// Builds what the scheduler starts. Implemented over a Suite by JobBuilder.
-class JobSource {
+/// A shard's resources (DESIGN §5), set up one at a time in order before
+/// the shard's setup commands and released in reverse order after its
+/// teardown, always. Implemented over a Suite by SuiteResources
+/// (job_builder.hpp).
+class ShardResources {
  public:
-  virtual ~JobSource() = default;
-  /// Resources (DESIGN §5): set up one at a time in order before the shard's
-  /// setup commands, released in reverse order after its teardown, always.
+  virtual ~ShardResources() = default;
   virtual std::size_t resource_count() const = 0;
   /// Sets up resource `index` in-process (a port, a database) or says which
   /// service to start; must not block for long.
@@ -53,6 +54,13 @@ class JobSource {
   virtual std::optional<std::string> release_resource(int shard, std::size_t index) = 0;
   /// "service 'app'": how messages name the resource.
   virtual std::string resource_name(std::size_t index) const = 0;
+};
+
+/// The commands the scheduler starts on a shard. Implemented over a Suite
+/// by JobBuilder.
+class CommandFactory {
+ public:
+  virtual ~CommandFactory() = default;
   virtual std::vector<ProcessSpec> shard_setup(int shard) = 0;
   virtual std::vector<ProcessSpec> shard_teardown(int shard) = 0;
   virtual ProcessSpec unit(int shard, const Unit& unit) = 0;
@@ -103,8 +111,8 @@ struct SchedulerResult {
 
 class Scheduler {
  public:
-  Scheduler(CommandRunner& runner, const TimeSource& clock, JobSource& jobs,
-            SchedulerListener& listener, SchedulerOptions options);
+  Scheduler(CommandRunner& runner, const TimeSource& clock, ShardResources& resources,
+            CommandFactory& commands, SchedulerListener& listener, SchedulerOptions options);
 
   /// Runs every unit in queue order (front first) on free shards and returns
   /// when every shard has been torn down.
@@ -162,7 +170,8 @@ class Scheduler {
 
   CommandRunner& runner_;
   const TimeSource& clock_;
-  JobSource& jobs_;
+  ShardResources& resources_;
+  CommandFactory& commands_;
   SchedulerListener& listener_;
   SchedulerOptions options_;
   UnitSource* source_ = nullptr;  // during run()

@@ -222,7 +222,7 @@ SchedulerResult execute(RunSetup& run, JobBuilder& jobs, RunListener& listener,
     so.shards = shards;
     so.max_failures = options.max_failures;
     so.interrupts = interrupts.count;
-    Scheduler scheduler(*run.runner, clock, jobs, listener, so);
+    Scheduler scheduler(*run.runner, clock, jobs.resources(), jobs, listener, so);
     result = scheduler.run(std::move(units));
   }
   for (const std::string& f : run_sequence(
