@@ -25,11 +25,6 @@
 
 namespace shardrun {
 
-/// A testcase that counts against the run (and --max-failures).
-inline bool failing(junit::Outcome outcome) {
-  return outcome == junit::Outcome::kFailed || outcome == junit::Outcome::kErrored;
-}
-
 class RunListener final : public SchedulerListener {
  public:
   RunListener(const JobBuilder& jobs, junit::ReportWriter& report, StatusPrinter& status,
