@@ -2,18 +2,10 @@
 // The wiring of a run: suite -> job builder -> scheduler over the real
 // runner -> report, run.json and summary. No logic of its own beyond order.
 
-#include <functional>
-
 #include "shardrun/cli.hpp"
+#include "shardrun/interrupts.hpp"
 
 namespace shardrun {
-
-/// How main() tells the run about SIGINT/SIGTERM: the number received so
-/// far, and the last one's signal number.
-struct InterruptSource {
-  std::function<int()> count = [] { return 0; };
-  std::function<int()> last_signal = [] { return 0; };
-};
 
 /// Runs a suite (Options::Command::kRun) and returns the exit status
 /// (DESIGN §7). Throws SuiteError/UsageError before anything ran.

@@ -27,9 +27,51 @@ struct RunContext {
   std::filesystem::path lock_dir;  ///< port locks; empty: default_lock_dir()
 };
 
-class JobBuilder final : public JobSource {
+class JobBuilder;
+
+/// The resources of a suite's shards (DESIGN §5, job_resources.cpp): expands
+/// each resource's fields against the shard's environment so far (through
+/// its JobBuilder), makes the port or the PostgreSQL object, or describes
+/// the service for the scheduler to start, and holds what each exports for
+/// every later command of the shard. Owned by its JobBuilder.
+class SuiteResources final : public ShardResources {
+ public:
+  explicit SuiteResources(const JobBuilder& jobs) : jobs_(jobs) {}
+
+  std::size_t resource_count() const override;
+  ResourceStart acquire_resource(int shard, std::size_t index) override;
+  ReadyCheck check_ready(int shard, std::size_t index, TimePoint since, TimePoint now) override;
+  std::optional<std::string> release_resource(int shard, std::size_t index) override;
+  std::string resource_name(std::size_t index) const override;
+  /// A service's log: "<run_dir>/logs/shard-2-service-app.log".
+  std::filesystem::path service_log(int shard, std::size_t index) const;
+
+  /// What the shard's resources export so far, in the order they were made.
+  EnvList exports(int shard) const;
+
+ private:
+  /// What one acquired resource of a shard holds until it is released.
+  struct Held {
+    std::optional<PortLease> port;
+    std::unique_ptr<PostgresLease> postgres;
+    ReadyProbe ready;  ///< a service's probe, placeholders expanded
+    std::uintmax_t log_size_seen = static_cast<std::uintmax_t>(-1);  ///< log probe: size last read
+    EnvList exports;
+  };
+  Held& held(int shard, std::size_t index);
+
+  const JobBuilder& jobs_;
+  std::vector<std::vector<Held>> held_;  ///< [shard][resource]
+};
+
+/// The commands of a run over a Suite: global and shard setup/teardown,
+/// discover commands and units, with their environments, logs and JUnit
+/// paths. Each shard's environment includes what its resources export.
+class JobBuilder final : public CommandFactory {
  public:
   JobBuilder(const Suite& suite, RunContext context);
+  JobBuilder(const JobBuilder&) = delete;  // its resources refer to it
+  JobBuilder& operator=(const JobBuilder&) = delete;
 
   /// Global setup/teardown: run once, in the suite's folder, with the suite env.
   std::vector<ProcessSpec> global_setup() const;
@@ -50,14 +92,9 @@ class JobBuilder final : public JobSource {
   /// Stem of a unit's files: "003-api" (retries: "003-api.retry1").
   std::string unit_stem(const Unit& unit) const;
 
-  // Resources (job_resources.cpp).
-  std::size_t resource_count() const override;
-  ResourceStart acquire_resource(int shard, std::size_t index) override;
-  ReadyCheck check_ready(int shard, std::size_t index, TimePoint since, TimePoint now) override;
-  std::optional<std::string> release_resource(int shard, std::size_t index) override;
-  std::string resource_name(std::size_t index) const override;
-  /// A service's log: "<run_dir>/logs/shard-2-service-app.log".
-  std::filesystem::path service_log(int shard, std::size_t index) const;
+  /// The shards' resources, for the scheduler.
+  SuiteResources& resources() { return *resources_; }
+  const SuiteResources& resources() const { return *resources_; }
 
   std::vector<ProcessSpec> shard_setup(int shard) override;
   std::vector<ProcessSpec> shard_teardown(int shard) override;
@@ -67,6 +104,8 @@ class JobBuilder final : public JobSource {
   const RunContext& context() const { return context_; }
 
  private:
+  friend class SuiteResources;  // builds a service's spec as commands are built
+
   std::vector<ProcessSpec> commands(const std::vector<CommandSpec>& list, int shard,
                                     const std::string& log_prefix) const;
   PlaceholderValues values_for(int shard, const EnvList& env) const;
@@ -78,19 +117,9 @@ class JobBuilder final : public JobSource {
   /// Expands each value against the env built so far and appends it.
   void layer_env(EnvList& env, const EnvList& layer, PlaceholderValues values) const;
 
-  /// What one acquired resource of a shard holds until it is released.
-  struct Held {
-    std::optional<PortLease> port;
-    std::unique_ptr<PostgresLease> postgres;
-    ReadyProbe ready;  ///< a service's probe, placeholders expanded
-    std::uintmax_t log_size_seen = static_cast<std::uintmax_t>(-1);  ///< log probe: size last read
-    EnvList exports;
-  };
-  Held& held(int shard, std::size_t index);
-
   const Suite& suite_;
   RunContext context_;
-  std::vector<std::vector<Held>> held_;  ///< [shard][resource]
+  std::unique_ptr<SuiteResources> resources_;
 };
 
 }  // namespace shardrun

@@ -14,7 +14,16 @@
 #include "shardrun/process.hpp"
 #include "shardrun/unit.hpp"
 
+namespace shardrun {
+struct Entry;  // suite.hpp
+}  // namespace shardrun
+
 namespace shardrun::results {
+
+/// A testcase that counts against the run (and --max-failures).
+inline bool failing(junit::Outcome outcome) {
+  return outcome == junit::Outcome::kFailed || outcome == junit::Outcome::kErrored;
+}
 
 /// What a unit's run record says of it.
 enum class Result { kPassed, kFailed, kError, kTimeout, kInterrupted, kSplit };
@@ -100,5 +109,11 @@ int exit_status(const RunEnd& end);
 /// A command that could not start because its argument list (with the
 /// environment) is over the kernel's limit: E2BIG.
 bool too_long_to_start(const ExitStatus& status);
+
+/// Fills in what a unit's testcases say (`cases`: those of its JUnit, empty
+/// when it was not read): whether one failed, and which of `f.tests` got no
+/// testcase, as the entry's framework matches them (frameworks.hpp); all of
+/// them unless `f.junit_ok` (case_facts.cpp).
+void add_case_facts(Finished& f, const Entry& entry, const std::vector<junit::CaseSummary>& cases);
 
 }  // namespace shardrun::results

@@ -3,8 +3,8 @@
 // queue, wait for a child to end, hand the result to the listener, repeat;
 // shard setup before a shard's first unit and teardown after its last one,
 // always. It talks to processes only through CommandRunner and to the rest of
-// the program only through JobSource and SchedulerListener, so its tests run
-// on a fake runner with a fake clock.
+// the program only through ShardResources, CommandFactory, UnitSource and
+// SchedulerListener, so its tests run on a fake runner with a fake clock.
 
 #include <cstddef>
 #include <deque>
@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "shardrun/command_runner.hpp"
+#include "shardrun/shard_event.hpp"
 #include "shardrun/unit.hpp"
 #include "shardrun/unit_source.hpp"
 
@@ -34,12 +35,13 @@ struct ReadyCheck {
   std::string error;  ///< kFailed: why (e.g. the start-up timeout passed)
 };
 
-/// Builds what the scheduler starts. Implemented over a Suite by JobBuilder.
-class JobSource {
+/// A shard's resources (DESIGN §5), set up one at a time in order before
+/// the shard's setup commands and released in reverse order after its
+/// teardown, always. Implemented over a Suite by SuiteResources
+/// (job_builder.hpp).
+class ShardResources {
  public:
-  virtual ~JobSource() = default;
-  /// Resources (DESIGN §5): set up one at a time in order before the shard's
-  /// setup commands, released in reverse order after its teardown, always.
+  virtual ~ShardResources() = default;
   virtual std::size_t resource_count() const = 0;
   /// Sets up resource `index` in-process (a port, a database) or says which
   /// service to start; must not block for long.
@@ -52,6 +54,13 @@ class JobSource {
   virtual std::optional<std::string> release_resource(int shard, std::size_t index) = 0;
   /// "service 'app'": how messages name the resource.
   virtual std::string resource_name(std::size_t index) const = 0;
+};
+
+/// The commands the scheduler starts on a shard. Implemented over a Suite
+/// by JobBuilder.
+class CommandFactory {
+ public:
+  virtual ~CommandFactory() = default;
   virtual std::vector<ProcessSpec> shard_setup(int shard) = 0;
   virtual std::vector<ProcessSpec> shard_teardown(int shard) = 0;
   virtual ProcessSpec unit(int shard, const Unit& unit) = 0;
@@ -61,30 +70,6 @@ class JobSource {
 struct UnitVerdict {
   int failed_tests = 0;       ///< counted against SchedulerOptions::max_failures
   std::vector<Unit> requeue;  ///< units to run again (retries), appended to the queue
-};
-
-/// A step in a shard's life outside its units, for the run's timeline:
-/// resources made and released, setup and teardown begun and ended.
-struct ShardEvent {
-  enum class Kind {
-    kResourceStart,     ///< making resource `resource` began
-    kResourceEnd,       ///< it is ready (kOk), failed, or was given up (kInterrupted)
-    kServiceDied,       ///< a ready service exited on its own (`error` says how)
-    kResourceReleased,  ///< released (after its service stopped); `error` if that failed
-    kSetupStart,        ///< the shard's setup commands (`commands` of them) begin
-    kSetupEnd,          ///< all ran (kOk), one failed, or the shard gave up (kInterrupted)
-    kTeardownStart,     ///< the shard's teardown commands begin (also when there are none)
-    kTeardownEnd,       ///< all ran; kFailed if one failed, kInterrupted if cut short
-  };
-  enum class Outcome { kOk, kFailed, kInterrupted };
-  Kind kind = Kind::kResourceStart;
-  int shard = 0;
-  std::size_t resource = 0;  ///< resource kinds: its index
-  std::string name;          ///< resource kinds: "service 'app'"
-  std::size_t commands = 0;  ///< kSetupStart, kTeardownStart: how many commands
-  Outcome outcome = Outcome::kOk;
-  std::string error;  ///< why, for anything but kOk (and kServiceDied, kResourceReleased)
-  TimePoint when;     ///< the scheduler's clock
 };
 
 /// Told about everything that happens, in order, on the scheduler's thread.
@@ -126,8 +111,8 @@ struct SchedulerResult {
 
 class Scheduler {
  public:
-  Scheduler(CommandRunner& runner, const TimeSource& clock, JobSource& jobs,
-            SchedulerListener& listener, SchedulerOptions options);
+  Scheduler(CommandRunner& runner, const TimeSource& clock, ShardResources& resources,
+            CommandFactory& commands, SchedulerListener& listener, SchedulerOptions options);
 
   /// Runs every unit in queue order (front first) on free shards and returns
   /// when every shard has been torn down.
@@ -185,7 +170,8 @@ class Scheduler {
 
   CommandRunner& runner_;
   const TimeSource& clock_;
-  JobSource& jobs_;
+  ShardResources& resources_;
+  CommandFactory& commands_;
   SchedulerListener& listener_;
   SchedulerOptions options_;
   UnitSource* source_ = nullptr;  // during run()

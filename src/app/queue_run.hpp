@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "run_listener.hpp"
+#include "shardrun/run_listener.hpp"
 #include "shardrun/app.hpp"
 #include "shardrun/cli.hpp"
 #include "shardrun/job_builder.hpp"

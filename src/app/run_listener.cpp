@@ -1,4 +1,4 @@
-#include "run_listener.hpp"
+#include "shardrun/run_listener.hpp"
 
 #include <fmt/format.h>
 
@@ -78,7 +78,7 @@ void RunListener::on_unit_start(int shard, const Unit& unit, TimePoint when) {
 
 void RunListener::count_case(UnitRecord& rec, junit::Outcome outcome) const {
   rec.testcases += 1;
-  if (failing(outcome)) rec.failures += 1;
+  if (results::failing(outcome)) rec.failures += 1;
   if (outcome == junit::Outcome::kSkipped) rec.skipped += 1;
 }
 
@@ -86,7 +86,7 @@ int RunListener::count_added(UnitRecord& rec, const junit::AddResult& added) con
   int failures = 0;
   for (const junit::CaseSummary& c : added.cases) {
     count_case(rec, c.outcome);
-    if (failing(c.outcome)) {
+    if (results::failing(c.outcome)) {
       ++failures;
       rec.failed_cases.emplace_back(c.classname, c.name);
     }
@@ -99,7 +99,7 @@ void RunListener::write_cases(UnitRecord& rec, const Unit& unit,
   report_.add_synthetic_suite(jobs_.suite().name, label_for(rec.shard, unit), cases);
   for (const junit::SyntheticCase& c : cases) {
     count_case(rec, c.outcome);
-    if (failing(c.outcome)) rec.failed_cases.emplace_back(c.classname, c.name);
+    if (results::failing(c.outcome)) rec.failed_cases.emplace_back(c.classname, c.name);
   }
 }
 
@@ -141,19 +141,7 @@ results::Finished RunListener::gather(int shard, const Unit& unit, const Complet
   if (recorder_)
     recorder_->unit_finished(unit, done, f.junit_ok ? &cases : nullptr,
                              !f.origin && unit.attempt == 0);
-  f.any_case_failed =
-      std::any_of(cases.begin(), cases.end(), [](const auto& c) { return failing(c.outcome); });
-  // The test ids that got no testcase (all of them without readable JUnit).
-  if (f.junit_ok) {
-    std::vector<bool> reported(unit.tests.size(), false);
-    const Entry& entry = jobs_.suite().tests.at(unit.entry);
-    for (long owner : frameworks::framework_for(entry).id_of_cases(unit.tests, cases))
-      if (owner >= 0) reported[static_cast<std::size_t>(owner)] = true;
-    for (std::size_t i = 0; i < unit.tests.size(); ++i)
-      if (!reported[i]) f.missing.push_back(unit.tests[i]);
-  } else {
-    f.missing = unit.tests;
-  }
+  results::add_case_facts(f, jobs_.suite().tests.at(unit.entry), cases);
   return f;
 }
 
@@ -191,7 +179,7 @@ UnitVerdict RunListener::on_unit_end(int shard, const Unit& unit, const Completi
     } else if (!synthetic.empty()) {
       write_cases(rec, unit, synthetic);
       for (const junit::SyntheticCase& c : synthetic)
-        if (failing(c.outcome)) ++written_failures;
+        if (results::failing(c.outcome)) ++written_failures;
     }
   }
   rec.result = results::to_string(results::result_of(facts, decision, rec.failures));

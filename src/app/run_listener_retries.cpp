@@ -6,8 +6,8 @@
 #include <algorithm>
 #include <map>
 
-#include "run_listener.hpp"
 #include "shardrun/frameworks.hpp"
+#include "shardrun/run_listener.hpp"
 
 namespace shardrun {
 
@@ -81,7 +81,7 @@ int RunListener::settle(junit::UnitResults results, int shard, const Unit& unit,
       results.drop(i);  // passed on an earlier attempt, and written then
       continue;
     }
-    if (failing(c.outcome) && may_retry) {
+    if (results::failing(c.outcome) && may_retry) {
       book_.hold(key, unit.entry, test, results.attempt(i, limit_));
       results.drop(i);
       retry.push_back(whole ? key : test);
@@ -91,7 +91,7 @@ int RunListener::settle(junit::UnitResults results, int shard, const Unit& unit,
     if (held) {
       results::HeldTest done = *book_.release(key);
       results.add_earlier(i, done.attempts);
-      if (!failing(c.outcome))
+      if (!results::failing(c.outcome))
         flaky_.push_back(FlakyTest{entry_name, test, static_cast<int>(done.attempts.size())});
     }
   }

@@ -8,16 +8,19 @@
 #include <ctime>
 #include <thread>
 
-#include "app_internal.hpp"
-#include "discovery_interrupted.hpp"
 #include "queue_run.hpp"
-#include "run_listener.hpp"
 #include "shardrun/app.hpp"
+#include "shardrun/ci_report.hpp"
+#include "shardrun/discovery.hpp"
+#include "shardrun/discovery_interrupted.hpp"
 #include "shardrun/error.hpp"
 #include "shardrun/job_builder.hpp"
 #include "shardrun/junit.hpp"
 #include "shardrun/leftovers.hpp"
+#include "shardrun/plan_io.hpp"
 #include "shardrun/results.hpp"
+#include "shardrun/run_listener.hpp"
+#include "shardrun/selection.hpp"
 #include "shardrun/status.hpp"
 #include "shardrun/timeline.hpp"
 #include "shardrun/timings.hpp"
@@ -42,8 +45,7 @@ void prune_runs(const fs::path& runs_dir, int keep) {
   // Only what looks like a run directory ("20261125-181655-14662"): the
   // folder may be shared with other files.
   for (const auto& e : fs::directory_iterator(runs_dir, ec))
-    if (e.is_directory(ec) && app::is_run_id(e.path().filename().string()))
-      runs.push_back(e.path());
+    if (e.is_directory(ec) && is_run_id(e.path().filename().string())) runs.push_back(e.path());
   // Run ids start with a sortable time stamp; within one second the
   // folder's age decides (the pid part says nothing about order).
   auto key = [&ec](const fs::path& p) {
@@ -82,14 +84,14 @@ struct RunSetup {
   Timings timings;
   fs::path runs_dir;
   RunContext context;
-  std::optional<app::LastFailed> last_failed;
+  std::optional<LastFailed> last_failed;
   std::unique_ptr<CommandRunner> runner;
 };
 
 RunSetup prepare_run(const Options& options, StatusPrinter& status) {
   RunSetup run;
   run.suite = load_suite(options.suite);
-  if (!options.entries.empty()) app::select_entries(run.suite, options.entries);
+  if (!options.entries.empty()) select_entries(run.suite, options.entries);
   int cpus = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   run.workers = resolve_workers(options.workers, run.suite.workers, run.suite.workers_auto, cpus);
   run.timings_path = options.timings ? fs::absolute(*options.timings)
@@ -104,7 +106,7 @@ RunSetup prepare_run(const Options& options, StatusPrinter& status) {
       options.runs_dir ? fs::absolute(*options.runs_dir) : run.suite.dir / ".shardrun" / "runs";
   make_dirs(run.runs_dir);
   // Before this run's folder exists and before pruning: the last run's.
-  if (options.last_failed) run.last_failed = app::read_last_failed(run.runs_dir);
+  if (options.last_failed) run.last_failed = read_last_failed(run.runs_dir);
   // Before pruning, which would delete the records of a killed run's children.
   std::string cleaned = clean_leftovers(run.runs_dir, context.run_id).message();
   if (!cleaned.empty()) status.note(cleaned);
@@ -128,7 +130,7 @@ void keep_last_failed(const RunSetup& run, std::vector<PlanEntry>& entries, Stat
     return;
   }
   std::vector<PlanEntry> kept = entries;
-  std::size_t left = app::keep_last_failed(run.suite, kept, *run.last_failed);
+  std::size_t left = shardrun::keep_last_failed(run.suite, kept, *run.last_failed);
   if (kept.empty()) {
     status.note(fmt::format("--last-failed: nothing failed in run {}; running everything",
                             run.last_failed->run_id));
@@ -153,7 +155,7 @@ Planned plan_run(const Options& options, RunSetup& run, const InterruptSource& i
                  bool plan_only, StatusPrinter& status) {
   Planned planned;
   if (options.plan_in) {
-    planned.units = app::read_plan_file(*options.plan_in, run.suite);
+    planned.units = read_plan_file(*options.plan_in, run.suite);
     return planned;
   }
   std::optional<std::pair<int, int>> node;
@@ -169,9 +171,9 @@ Planned plan_run(const Options& options, RunSetup& run, const InterruptSource& i
     std::vector<fs::path> own = {run.timings_path, cache_dir, run.runs_dir,
                                  fs::absolute(options.junit)};
     for (fs::path& p : own) p = p.lexically_normal();
-    entries = app::discover_entries(run.suite, discovery_jobs, *run.runner, interrupts,
-                                    options.suite.string(), cache_dir, own);
-  } catch (const app::DiscoveryInterrupted& e) {
+    entries = discover_entries(run.suite, discovery_jobs, *run.runner, interrupts,
+                               options.suite.string(), cache_dir, own);
+  } catch (const DiscoveryInterrupted& e) {
     if (plan_only || options.list) throw;
     // Still a report: every entry's units as not run (nothing was set up).
     entries = e.entries();
@@ -179,13 +181,13 @@ Planned plan_run(const Options& options, RunSetup& run, const InterruptSource& i
   }
   if (options.last_failed) keep_last_failed(run, entries, status);
   if (options.list) {
-    std::fputs(app::format_list(run.suite, entries).c_str(), stdout);
+    std::fputs(format_list(run.suite, entries).c_str(), stdout);
     planned.listed = true;
     return planned;
   }
   // Split across CI nodes, every node runs `workers` shards: plan for all
   // of them, or each node would get only a fraction of a unit per shard.
-  app::fit_command_lines(run.suite, entries);
+  fit_command_lines(run.suite, entries);
   PlanOptions plan_options;
   plan_options.shards = run.workers * (node ? node->second : 1);
   planned.units = make_plan(entries, run.timings, plan_options);
@@ -223,7 +225,7 @@ SchedulerResult execute(RunSetup& run, JobBuilder& jobs, RunListener& listener,
     so.shards = shards;
     so.max_failures = options.max_failures;
     so.interrupts = interrupts.count;
-    Scheduler scheduler(*run.runner, clock, jobs, listener, so);
+    Scheduler scheduler(*run.runner, clock, jobs.resources(), jobs, listener, so);
     result = source ? scheduler.run(*source) : scheduler.run(std::move(units));
   }
   for (const std::string& f : run_sequence(
@@ -261,7 +263,7 @@ RunSummary summarize(const RunSetup& run, junit::ReportWriter& report, RunListen
   summary.units = std::move(listener.units());
   summary.flaky = listener.flaky();
   summary.failed_tests =
-      app::failed_tests(report.failed_cases(), run.suite, app::ci_workspace(getenv_string));
+      failed_tests(report.failed_cases(), run.suite, ci_workspace(getenv_string));
   summary.located_failures = report.located_failures();
   summary.shard_spans = listener.shard_spans();
   summary.elapsed = std::chrono::duration<double>(Clock::now() - run_start).count();
@@ -288,8 +290,7 @@ void finish_run(RunSummary& summary, StatusPrinter& status, const Options& optio
   }
   status.summary(summary);
   // Last, so that the annotations follow everything else in the log.
-  for (const std::string& w :
-       app::write_ci_output(summary, options.summary_md, getenv_string, stdout))
+  for (const std::string& w : write_ci_output(summary, options.summary_md, getenv_string, stdout))
     status.warning(w);
 }
 
@@ -304,11 +305,11 @@ int run_suite(const Options& options, const InterruptSource& interrupts) {
   Planned planned = plan_run(options, run, interrupts, plan_only, status);
   if (planned.listed) return 0;
   if (options.plan_out && !planned.discovery_interrupted)
-    app::write_plan_file(*options.plan_out, run.suite, planned.units);
+    write_plan_file(*options.plan_out, run.suite, planned.units);
   if (plan_only) {
-    std::fputs(app::format_plan(run.suite, planned.units, run.workers, options.json, planned.costs)
-                   .c_str(),
-               stdout);
+    std::fputs(
+        format_plan(run.suite, planned.units, run.workers, options.json, planned.costs).c_str(),
+        stdout);
     return 0;
   }
   std::optional<RedisSourceOptions> queue;

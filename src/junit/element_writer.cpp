@@ -14,7 +14,7 @@
 
 #include <fmt/format.h>
 
-#include "text.hpp"
+#include "shardrun/junit_text.hpp"
 
 namespace shardrun::junit::detail {
 

@@ -16,9 +16,9 @@
 
 #include <pugixml.hpp>
 
-#include "output_file.hpp"
 #include "report_state.hpp"
 #include "shardrun/junit.hpp"
+#include "shardrun/junit_output_file.hpp"
 
 namespace shardrun::junit::detail {
 

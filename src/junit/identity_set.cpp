@@ -1,4 +1,4 @@
-#include "identity_set.hpp"
+#include "shardrun/junit_identity_set.hpp"
 
 #include <sys/mman.h>
 

@@ -1,5 +1,5 @@
 // Buffered, checked file output for the merged report.
-#include "output_file.hpp"
+#include "shardrun/junit_output_file.hpp"
 
 #include <fcntl.h>
 #include <sys/stat.h>

@@ -11,9 +11,9 @@
 #include <unordered_map>
 #include <vector>
 
-#include "identity_set.hpp"
-#include "output_file.hpp"
 #include "shardrun/junit.hpp"
+#include "shardrun/junit_identity_set.hpp"
+#include "shardrun/junit_output_file.hpp"
 
 namespace shardrun::junit::detail {
 

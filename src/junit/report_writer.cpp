@@ -10,7 +10,7 @@
 #include "report_state.hpp"
 #include "shardrun/error.hpp"
 #include "shardrun/junit.hpp"
-#include "text.hpp"
+#include "shardrun/junit_text.hpp"
 
 namespace shardrun::junit {
 namespace detail {

@@ -7,7 +7,7 @@
 #include <fmt/format.h>
 
 #include "shardrun/junit.hpp"
-#include "text.hpp"
+#include "shardrun/junit_text.hpp"
 
 namespace shardrun::junit {
 namespace detail {

@@ -15,7 +15,7 @@
 #include "element_writer.hpp"
 #include "normalise.hpp"
 #include "reader.hpp"
-#include "text.hpp"
+#include "shardrun/junit_text.hpp"
 
 namespace shardrun::junit {
 

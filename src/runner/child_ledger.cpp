@@ -1,4 +1,4 @@
-#include "child_ledger.hpp"
+#include "shardrun/child_ledger.hpp"
 
 #include <fcntl.h>
 #include <unistd.h>

@@ -23,7 +23,7 @@
 
 #include <fmt/format.h>
 
-#include "child_ledger.hpp"
+#include "shardrun/child_ledger.hpp"
 #include "shardrun/leftovers.hpp"
 
 namespace shardrun {

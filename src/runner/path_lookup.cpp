@@ -1,7 +1,7 @@
 // execvp's search, done in the parent with the child's PATH and cwd (see
 // path_lookup.hpp for why Boost's own lookup is not used).
 
-#include "path_lookup.hpp"
+#include "shardrun/path_lookup.hpp"
 
 #include <sys/stat.h>
 #include <unistd.h>

@@ -55,11 +55,11 @@
 
 #include <fmt/format.h>
 
-#include "child_ledger.hpp"
 #include "child_setup.hpp"
-#include "path_lookup.hpp"
+#include "shardrun/child_ledger.hpp"
 #include "shardrun/command_runner.hpp"
 #include "shardrun/leftovers.hpp"
+#include "shardrun/path_lookup.hpp"
 #include "shardrun/unique_fd.hpp"
 
 namespace shardrun {

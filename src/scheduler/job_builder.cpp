@@ -15,7 +15,9 @@ namespace shardrun {
 namespace fs = std::filesystem;
 
 JobBuilder::JobBuilder(const Suite& suite, RunContext context)
-    : suite_(suite), context_(std::move(context)) {}
+    : suite_(suite),
+      context_(std::move(context)),
+      resources_(std::make_unique<SuiteResources>(*this)) {}
 
 PlaceholderValues JobBuilder::values_for(int shard, const EnvList& env) const {
   PlaceholderValues v;
@@ -73,9 +75,7 @@ EnvList JobBuilder::shard_env(int shard) const {
   if (shard >= 0) {
     layer_env(env, suite_.shard.env, values);
     // Then what the shard's resources export, in the order they were made.
-    if (static_cast<std::size_t>(shard) < held_.size())
-      for (const Held& h : held_[shard])
-        for (const auto& [name, value] : h.exports) set_env(env, name, value);
+    for (const auto& [name, value] : resources_->exports(shard)) set_env(env, name, value);
   }
   return env;
 }

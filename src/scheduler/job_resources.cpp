@@ -1,4 +1,4 @@
-// JobBuilder's side of shard resources (DESIGN §5): expands each resource's
+// SuiteResources: a suite's shard resources (DESIGN §5): expands each resource's
 // fields against the shard's environment so far, makes the port or the
 // PostgreSQL object, or describes the service for the scheduler to start,
 // and records what each exports for every later command of the shard.
@@ -12,41 +12,43 @@ namespace shardrun {
 
 namespace fs = std::filesystem;
 
-JobBuilder::Held& JobBuilder::held(int shard, std::size_t index) {
+SuiteResources::Held& SuiteResources::held(int shard, std::size_t index) {
   if (held_.size() <= static_cast<std::size_t>(shard)) held_.resize(shard + 1);
   std::vector<Held>& list = held_[shard];
   if (list.size() <= index) list.resize(index + 1);
   return list[index];
 }
 
-std::size_t JobBuilder::resource_count() const {
-  return suite_.shard.resources.size();
+std::size_t SuiteResources::resource_count() const {
+  return jobs_.suite().shard.resources.size();
 }
 
-std::string JobBuilder::resource_name(std::size_t index) const {
-  return suite_.shard.resources.at(index).display();
+std::string SuiteResources::resource_name(std::size_t index) const {
+  return jobs_.suite().shard.resources.at(index).display();
 }
 
-fs::path JobBuilder::service_log(int shard, std::size_t index) const {
-  return context_.run_dir / "logs" /
-         fmt::format("shard-{}-service-{}.log", shard, suite_.shard.resources.at(index).name);
+fs::path SuiteResources::service_log(int shard, std::size_t index) const {
+  return jobs_.context().run_dir / "logs" /
+         fmt::format("shard-{}-service-{}.log", shard,
+                     jobs_.suite().shard.resources.at(index).name);
 }
 
-ResourceStart JobBuilder::acquire_resource(int shard, std::size_t index) {
-  const ResourceSpec& spec = suite_.shard.resources.at(index);
+ResourceStart SuiteResources::acquire_resource(int shard, std::size_t index) {
+  const ResourceSpec& spec = jobs_.suite().shard.resources.at(index);
   ResourceStart start;
   if (index == 0) {
     std::error_code ec;
-    fs::create_directories(shard_tmp(shard), ec);
+    fs::create_directories(jobs_.shard_tmp(shard), ec);
     if (ec) {
-      start.error = fmt::format("cannot create {}: {}", shard_tmp(shard).string(), ec.message());
+      start.error =
+          fmt::format("cannot create {}: {}", jobs_.shard_tmp(shard).string(), ec.message());
       return start;
     }
   }
   // Earlier resources' variables are in the env; this one's are not yet.
   held(shard, index) = Held{};
-  EnvList env = shard_env(shard);
-  PlaceholderValues values = values_for(shard, env);
+  EnvList env = jobs_.shard_env(shard);
+  PlaceholderValues values = jobs_.values_for(shard, env);
   auto expand = [&](const std::string& text) { return expand_placeholders(text, values, false); };
   try {
     Held& h = held(shard, index);
@@ -54,7 +56,8 @@ ResourceStart JobBuilder::acquire_resource(int shard, std::size_t index) {
       case ResourceSpec::Type::kPort: {
         auto [first, last] = default_port_range();
         h.port = PortLease::acquire(
-            context_.lock_dir.empty() ? default_lock_dir() : context_.lock_dir, first, last);
+            jobs_.context().lock_dir.empty() ? default_lock_dir() : jobs_.context().lock_dir, first,
+            last);
         h.exports.emplace_back(spec.name, std::to_string(h.port->port()));
         break;
       }
@@ -72,7 +75,8 @@ ResourceStart JobBuilder::acquire_resource(int shard, std::size_t index) {
       case ResourceSpec::Type::kService: {
         h.ready = spec.ready;
         h.ready.target = expand(spec.ready.target);
-        start.service = make_spec(*spec.command, env, values, spec.cwd, service_log(shard, index));
+        start.service =
+            jobs_.make_spec(*spec.command, env, values, spec.cwd, service_log(shard, index));
         break;
       }
     }
@@ -83,8 +87,9 @@ ResourceStart JobBuilder::acquire_resource(int shard, std::size_t index) {
   return start;
 }
 
-ReadyCheck JobBuilder::check_ready(int shard, std::size_t index, TimePoint since, TimePoint now) {
-  const ResourceSpec& spec = suite_.shard.resources.at(index);
+ReadyCheck SuiteResources::check_ready(int shard, std::size_t index, TimePoint since,
+                                       TimePoint now) {
+  const ResourceSpec& spec = jobs_.suite().shard.resources.at(index);
   Held& h = held(shard, index);
   if (h.postgres) {
     try {
@@ -118,12 +123,20 @@ ReadyCheck JobBuilder::check_ready(int shard, std::size_t index, TimePoint since
           fmt::format("not ready after {:g}s ({}); see its log {}", seconds, detail, log.string())};
 }
 
-std::optional<std::string> JobBuilder::release_resource(int shard, std::size_t index) {
+EnvList SuiteResources::exports(int shard) const {
+  EnvList env;
+  if (static_cast<std::size_t>(shard) < held_.size())
+    for (const Held& h : held_[shard])
+      for (const auto& [name, value] : h.exports) set_env(env, name, value);
+  return env;
+}
+
+std::optional<std::string> SuiteResources::release_resource(int shard, std::size_t index) {
   Held& h = held(shard, index);
   std::optional<std::string> problem;
   if (h.postgres) {
     try {
-      problem = h.postgres->release(context_.keep_resources);
+      problem = h.postgres->release(jobs_.context().keep_resources);
     } catch (const Error& e) {
       problem = e.what();
     }

@@ -13,11 +13,13 @@ double seconds_between(TimePoint a, TimePoint b) {
 }
 }  // namespace
 
-Scheduler::Scheduler(CommandRunner& runner, const TimeSource& clock, JobSource& jobs,
-                     SchedulerListener& listener, SchedulerOptions options)
+Scheduler::Scheduler(CommandRunner& runner, const TimeSource& clock, ShardResources& resources,
+                     CommandFactory& commands, SchedulerListener& listener,
+                     SchedulerOptions options)
     : runner_(runner),
       clock_(clock),
-      jobs_(jobs),
+      resources_(resources),
+      commands_(commands),
       listener_(listener),
       options_(std::move(options)) {}
 
@@ -95,7 +97,7 @@ void Scheduler::advance(int shard) {
     switch (s.phase) {
       case Phase::kIdle:
         if (!accepting_units() || source_->waiting() <= shards_claiming()) return;
-        s.services.assign(jobs_.resource_count(), std::nullopt);
+        s.services.assign(resources_.resource_count(), std::nullopt);
         s.phase = Phase::kResources;
         continue;
       case Phase::kResources:
@@ -136,7 +138,7 @@ void Scheduler::advance(int shard) {
           continue;
         }
         s.unit = std::move(take.unit);
-        s.child = runner_.start(jobs_.unit(shard, *s.unit));
+        s.child = runner_.start(commands_.unit(shard, *s.unit));
         s.phase = Phase::kUnit;
         listener_.on_unit_start(shard, *s.unit, clock_.now());
         return;
@@ -170,12 +172,12 @@ bool Scheduler::advance_resources(int shard) {
   auto fail = [&](std::size_t index, const std::string& why) {
     s.report.problem = true;
     emit(shard, ShardEvent::Kind::kResourceEnd, index, ShardEvent::Outcome::kFailed, why);
-    listener_.on_shard_problem(shard, fmt::format("{}: {}", jobs_.resource_name(index), why));
+    listener_.on_shard_problem(shard, fmt::format("{}: {}", resources_.resource_name(index), why));
     begin_teardown(shard);
   };
   if (s.waiting_ready) {
     std::size_t index = s.acquired - 1;
-    ReadyCheck check = jobs_.check_ready(shard, index, s.resource_started, clock_.now());
+    ReadyCheck check = resources_.check_ready(shard, index, s.resource_started, clock_.now());
     if (check.state == ReadyCheck::State::kWaiting) return false;
     s.waiting_ready = false;
     if (check.state == ReadyCheck::State::kFailed) {
@@ -184,10 +186,10 @@ bool Scheduler::advance_resources(int shard) {
     }
     emit(shard, ShardEvent::Kind::kResourceEnd, index);
   }
-  while (s.acquired < jobs_.resource_count()) {
+  while (s.acquired < resources_.resource_count()) {
     std::size_t index = s.acquired;
     emit(shard, ShardEvent::Kind::kResourceStart, index);
-    ResourceStart start = jobs_.acquire_resource(shard, index);
+    ResourceStart start = resources_.acquire_resource(shard, index);
     if (start.error) {
       fail(index, *start.error);
       return true;
@@ -210,7 +212,7 @@ bool Scheduler::advance_resources(int shard) {
     emit(shard, ShardEvent::Kind::kResourceEnd, index);
   }
   s.setup_started = true;
-  s.steps = jobs_.shard_setup(shard);
+  s.steps = commands_.shard_setup(shard);
   s.next_step = 0;
   s.phase = Phase::kSetup;
   s.setup_open = true;
@@ -236,13 +238,13 @@ bool Scheduler::advance_release(int shard) {
       return false;
     }
     s.acquired -= 1;
-    std::optional<std::string> problem = jobs_.release_resource(shard, index);
+    std::optional<std::string> problem = resources_.release_resource(shard, index);
     emit(shard, ShardEvent::Kind::kResourceReleased, index, ShardEvent::Outcome::kOk,
          problem.value_or(""));
     if (problem) {
       s.report.problem = true;
       listener_.on_shard_problem(shard,
-                                 fmt::format("{}: {}", jobs_.resource_name(index), *problem));
+                                 fmt::format("{}: {}", resources_.resource_name(index), *problem));
     }
   }
   return true;
@@ -260,7 +262,7 @@ void Scheduler::begin_teardown(int shard) {
          why);
   if (s.setup_open) end_setup(shard, ShardEvent::Outcome::kInterrupted, why);
   s.waiting_ready = false;
-  s.steps = s.setup_started ? jobs_.shard_teardown(shard) : std::vector<ProcessSpec>{};
+  s.steps = s.setup_started ? commands_.shard_teardown(shard) : std::vector<ProcessSpec>{};
   s.next_step = 0;
   s.phase = Phase::kTeardown;
   s.teardown_error.clear();
@@ -281,7 +283,7 @@ void Scheduler::emit(int shard, ShardEvent::Kind kind, std::size_t resource,
   event.resource = resource;
   if (kind == ShardEvent::Kind::kResourceStart || kind == ShardEvent::Kind::kResourceEnd ||
       kind == ShardEvent::Kind::kServiceDied || kind == ShardEvent::Kind::kResourceReleased)
-    event.name = jobs_.resource_name(resource);
+    event.name = resources_.resource_name(resource);
   event.outcome = outcome;
   event.error = std::move(error);
   event.when = clock_.now();
@@ -312,7 +314,7 @@ void Scheduler::on_service_exit(int shard, std::size_t index, const Completion& 
   if (service.stopping || (result_.interrupted && done.status.interrupted)) return;
   if (s.phase == Phase::kTeardown || s.phase == Phase::kRelease || s.phase == Phase::kDone) return;
 
-  std::string name = jobs_.resource_name(index);
+  std::string name = resources_.resource_name(index);
   s.report.problem = true;
   if (s.phase == Phase::kResources && s.waiting_ready && index + 1 == s.acquired) {
     std::string why = fmt::format("exited before it was ready ({}); see its log {}",

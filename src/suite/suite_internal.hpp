@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "shardrun/suite.hpp"
+#include "shardrun/yaml_syntax.hpp"
 
 namespace shardrun::suite_detail {
 
@@ -32,15 +33,8 @@ inline constexpr size_t kMaxScalarBytes = 32 * 1024 * 1024;
 /// any parser sees it. Throws SuiteError naming `file`.
 void prescan(std::string_view text, const std::string& file);
 
-/// Rejects text that is not valid YAML 1.2 (libfyaml's parser decides),
-/// with SuiteError "invalid YAML: ..." at the 1-based line and column
-/// (counted in characters) of the first error. Runs after prescan, which
-/// it relies on (libfyaml 0.7.12 hangs on some text that is not UTF-8), and
-/// before yaml-cpp, which accepts much that is not YAML. Duplicate keys are
-/// valid here; the Walker refuses them. Also refuses, though valid, a tab
-/// after ':' in text with an explicit key ('? '): libfyaml 0.7.12 crashes
-/// on some of those.
-void check_yaml_syntax(std::string_view text, const std::string& file);
+/// check_yaml_syntax (yaml_syntax.hpp), as the loader calls it.
+using shardrun::check_yaml_syntax;
 
 /// 1-based line and column of byte `offset` of `text`; the column counts
 /// characters (bytes that do not continue a UTF-8 sequence), as libfyaml's do.

@@ -116,7 +116,12 @@ void refuse_crash_trigger(std::string_view text, const std::string& file) {
 
 }  // namespace
 
+}  // namespace shardrun::suite_detail
+
+namespace shardrun {
+
 void check_yaml_syntax(std::string_view text, const std::string& file) {
+  using namespace suite_detail;
   refuse_crash_trigger(text, file);
 
   std::string printed;
@@ -153,4 +158,4 @@ void check_yaml_syntax(std::string_view text, const std::string& file) {
   throw SuiteError(file, last_good.line, last_good.column, std::string(kPrefix) + message);
 }
 
-}  // namespace shardrun::suite_detail
+}  // namespace shardrun

@@ -11,9 +11,9 @@
 
 #include <pugixml.hpp>
 
-#include "../../../src/app/run_listener.hpp"
 #include "../temp_dir.hpp"
 #include "shardrun/job_builder.hpp"
+#include "shardrun/run_listener.hpp"
 
 using namespace shardrun;
 namespace fs = std::filesystem;

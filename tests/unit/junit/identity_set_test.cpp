@@ -7,7 +7,7 @@
 
 #include <catch2/catch.hpp>
 
-#include "../../../src/junit/identity_set.hpp"
+#include "shardrun/junit_identity_set.hpp"
 
 using shardrun::junit::detail::IdentitySet;
 

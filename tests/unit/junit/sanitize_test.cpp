@@ -2,8 +2,8 @@
 #include <cstdlib>
 #include <ctime>
 
-#include "../../../src/junit/output_file.hpp"
-#include "../../../src/junit/text.hpp"
+#include "shardrun/junit_output_file.hpp"
+#include "shardrun/junit_text.hpp"
 #include "support.hpp"
 
 using shardrun::junit::sanitize_text;

@@ -22,8 +22,8 @@
 
 #include <catch2/catch.hpp>
 
-#include "../../../src/runner/child_ledger.hpp"
 #include "../temp_dir.hpp"
+#include "shardrun/child_ledger.hpp"
 #include "shardrun/leftovers.hpp"
 
 namespace shardrun {

@@ -8,7 +8,7 @@
 
 #include <catch2/catch.hpp>
 
-#include "../../../src/runner/path_lookup.hpp"
+#include "shardrun/path_lookup.hpp"
 
 namespace shardrun::runner_detail {
 namespace {

@@ -357,7 +357,7 @@ TEST_CASE("shard setup creates the shard's {tmp} folder, and so does the first r
   suite.shard.resources.back().name = "P";
   std::ofstream(dir.path() / "blocked") << "x";
   JobBuilder blocked(suite, make_context(dir.path() / "blocked"));
-  ResourceStart start = blocked.acquire_resource(0, 0);
+  ResourceStart start = blocked.resources().acquire_resource(0, 0);
   REQUIRE(start.error.has_value());
   CHECK(start.error->find((dir.path() / "blocked" / "tmp" / "shard-0").string()) !=
         std::string::npos);

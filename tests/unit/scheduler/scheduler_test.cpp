@@ -22,7 +22,7 @@ Unit make_unit(std::size_t id, double seconds, int code = 0) {
   return u;
 }
 
-struct FakeJobs : JobSource {
+struct FakeJobs : ShardResources, CommandFactory {
   std::map<int, int> setup_code;  // shard -> exit code of its setup command
   std::set<int> failing_prepare;  // shards whose first resource cannot be made
   std::vector<std::string> events;
@@ -123,11 +123,11 @@ struct Fixture {
   Recorder recorder{clock};
 
   SchedulerResult run(std::deque<Unit> units, SchedulerOptions options) {
-    Scheduler scheduler(runner, clock, jobs, recorder, std::move(options));
+    Scheduler scheduler(runner, clock, jobs, jobs, recorder, std::move(options));
     return scheduler.run(std::move(units));
   }
   SchedulerResult run(UnitSource& source, SchedulerOptions options) {
-    Scheduler scheduler(runner, clock, jobs, recorder, std::move(options));
+    Scheduler scheduler(runner, clock, jobs, jobs, recorder, std::move(options));
     return scheduler.run(source);
   }
   // Names of the started fake commands, in order.
@@ -298,7 +298,7 @@ TEST_CASE("a unit past its timeout ends as timed out and the shard goes on") {
       return spec;
     }
   } jobs;
-  Scheduler scheduler(f.runner, f.clock, jobs, f.recorder, {.shards = 1});
+  Scheduler scheduler(f.runner, f.clock, jobs, jobs, f.recorder, {.shards = 1});
   scheduler.run({make_unit(0, 10), make_unit(1, 1)});
   REQUIRE(f.recorder.runs.size() == 2);
   CHECK(f.recorder.runs[0].status.timed_out);
@@ -374,7 +374,7 @@ TEST_CASE("a service dying mid-run fails the shard's unit and the shard takes no
   };
   Jobs jobs;
   jobs.resources = {FakeJobs::FakeService{}};
-  Scheduler scheduler(f.runner, f.clock, jobs, f.recorder, {.shards = 2});
+  Scheduler scheduler(f.runner, f.clock, jobs, jobs, f.recorder, {.shards = 2});
   std::deque<Unit> units;
   for (std::size_t i = 0; i < 6; ++i) units.push_back(make_unit(i, 2));
   auto result = scheduler.run(units);
@@ -441,7 +441,7 @@ TEST_CASE("a pending in-process resource is polled without holding up other shar
   };
   Fixture f;
   Jobs jobs;
-  Scheduler scheduler(f.runner, f.clock, jobs, f.recorder, {.shards = 2});
+  Scheduler scheduler(f.runner, f.clock, jobs, jobs, f.recorder, {.shards = 2});
   scheduler.run({make_unit(0, 1), make_unit(1, 1)});
   REQUIRE(f.recorder.problems.size() == 1);
   CHECK(f.recorder.problems[0] == std::pair<int, std::string>{1, "resource 0: server said no"});

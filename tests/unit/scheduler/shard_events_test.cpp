@@ -18,7 +18,7 @@ namespace {
 // is a service that lives `lives` seconds and is ready after `ready_after`
 // (given up after `timeout`). Setup 0.5 s, teardown 0.25 s; a unit runs for
 // its predicted_seconds.
-struct Jobs final : JobSource {
+struct Jobs final : ShardResources, CommandFactory {
   struct Service {
     double lives = 1000;
     double ready_after = 0.3;
@@ -130,7 +130,7 @@ std::vector<std::string> run(
   SchedulerOptions options;
   options.shards = 1;
   options.interrupts = std::move(interrupts);
-  Scheduler(runner, clock, jobs, listener, options).run(std::move(units));
+  Scheduler(runner, clock, jobs, jobs, listener, options).run(std::move(units));
   return listener.lines;
 }
 

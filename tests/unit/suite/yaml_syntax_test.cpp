@@ -10,9 +10,9 @@
 #include <functional>
 #include <string>
 
-#include "../../../src/suite/suite_internal.hpp"
 #include "shardrun/error.hpp"
 #include "shardrun/suite.hpp"
+#include "shardrun/yaml_syntax.hpp"
 
 using namespace shardrun;
 
@@ -80,7 +80,7 @@ TEST_CASE("warnings and duplicate keys are not syntax errors", "[suite][yaml]") 
   CHECK(suite.tests.size() == 1);
   // Duplicate keys are valid to the parser; the Walker reports them.
   const std::string duplicate = kSuite + "a\n    command: b\n";
-  CHECK_NOTHROW(suite_detail::check_yaml_syntax(duplicate, "s.yaml"));
+  CHECK_NOTHROW(check_yaml_syntax(duplicate, "s.yaml"));
   CHECK(error_of(duplicate) ==
         "s.yaml:5:5: error: duplicate key 'command' (first defined at line 4)");
 }

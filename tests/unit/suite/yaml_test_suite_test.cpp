@@ -10,9 +10,9 @@
 #include <string>
 #include <vector>
 
-#include "../../../src/suite/suite_internal.hpp"
 #include "shardrun/error.hpp"
 #include "shardrun/suite.hpp"
+#include "shardrun/yaml_syntax.hpp"
 
 namespace fs = std::filesystem;
 using namespace shardrun;
@@ -51,7 +51,7 @@ TEST_CASE("every invalid case of the YAML test suite is refused", "[suite][yaml]
     INFO("case: " << file.filename().string());
     const std::string text = read(file);
     try {
-      suite_detail::check_yaml_syntax(text, file.filename().string());
+      check_yaml_syntax(text, file.filename().string());
       FAIL_CHECK("accepted");
     } catch (const SuiteError& e) {
       CHECK(e.file() == file.filename().string());
@@ -85,7 +85,7 @@ TEST_CASE("the vendored valid cases of the YAML test suite are accepted", "[suit
   for (const fs::path& file : files) {
     INFO("case: " << file.filename().string());
     try {
-      suite_detail::check_yaml_syntax(read(file), file.filename().string());
+      check_yaml_syntax(read(file), file.filename().string());
       ++accepted;
     } catch (const SuiteError& e) {
       FAIL_CHECK(e.what());

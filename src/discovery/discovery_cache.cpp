@@ -13,7 +13,7 @@
 #include "shardrun/discovery.hpp"
 #include "shardrun/error.hpp"
 
-namespace shardrun::app {
+namespace shardrun {
 
 namespace fs = std::filesystem;
 using nlohmann::json;
@@ -201,4 +201,4 @@ void DiscoveryCache::store(const Entry& entry, const Manifest& manifest,
   write_cache(file_of(entry), manifest, ids);
 }
 
-}  // namespace shardrun::app
+}  // namespace shardrun

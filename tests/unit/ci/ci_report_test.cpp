@@ -7,7 +7,7 @@
 #include <map>
 #include "../temp_dir.hpp"
 
-#include "../../../src/app/app_internal.hpp"
+#include "shardrun/ci_report.hpp"
 
 using namespace shardrun;
 namespace fs = std::filesystem;
@@ -76,9 +76,9 @@ TEST_CASE("failed_tests: a file pytest wrote relative to its rootdir becomes wor
   api.cwd = dir / "repo/svc/tests";  // rootdir svc/ (its pytest.ini) is above the cwd
   suite.tests.push_back(api);
   const std::vector<FailedTest> tests =
-      app::failed_tests({failed_case("api", "tests/test_a.py", 10),
-                         failed_case("api", "gone.py", 3), failed_case("other", "", 0)},
-                        suite, dir / "repo");
+      failed_tests({failed_case("api", "tests/test_a.py", 10), failed_case("api", "gone.py", 3),
+                    failed_case("other", "", 0)},
+                   suite, dir / "repo");
   REQUIRE(tests.size() == 3);
   CHECK(tests[0].file == "svc/tests/test_a.py");
   CHECK(tests[0].line == 10);
@@ -94,12 +94,12 @@ TEST_CASE("write_ci_output appends to GITHUB_STEP_SUMMARY and --summary-md, once
   std::FILE* out = std::tmpfile();
   REQUIRE(out != nullptr);
   auto env = env_of({{"GITHUB_STEP_SUMMARY", step.string()}});
-  CHECK(app::write_ci_output(ran_one_failure(), dir / "copy.md", env, out).empty());
+  CHECK(write_ci_output(ran_one_failure(), dir / "copy.md", env, out).empty());
   const std::string summary = dir.read("step.md");
   CHECK(summary.rfind("# earlier step\n## shardrun: demo — ❌ 1 of 2 tests failed", 0) == 0);
   CHECK(dir.read("copy.md") == summary.substr(std::string("# earlier step\n").size()));
   // --summary-md naming the step summary: appended once, not twice.
-  CHECK(app::write_ci_output(ran_one_failure(), step, env, out).empty());
+  CHECK(write_ci_output(ran_one_failure(), step, env, out).empty());
   const std::string twice = dir.read("step.md");
   CHECK(twice.size() == summary.size() + (summary.size() - std::string("# earlier step\n").size()));
   // Without GITHUB_ACTIONS=true, no annotations.
@@ -110,9 +110,9 @@ TEST_CASE("write_ci_output appends to GITHUB_STEP_SUMMARY and --summary-md, once
 TEST_CASE("write_ci_output prints annotations only when GITHUB_ACTIONS=true") {
   std::FILE* out = std::tmpfile();
   REQUIRE(out != nullptr);
-  app::write_ci_output(ran_one_failure(), std::nullopt, env_of({{"GITHUB_ACTIONS", "false"}}), out);
+  write_ci_output(ran_one_failure(), std::nullopt, env_of({{"GITHUB_ACTIONS", "false"}}), out);
   CHECK(read_all(out).empty());
-  app::write_ci_output(ran_one_failure(), std::nullopt, env_of({{"GITHUB_ACTIONS", "true"}}), out);
+  write_ci_output(ran_one_failure(), std::nullopt, env_of({{"GITHUB_ACTIONS", "true"}}), out);
   CHECK(read_all(out) ==
         "::error file=tests/test_a.py,line=10,title=test_a.test_bad::assert 1 == 2\n");
   std::fclose(out);
@@ -122,10 +122,10 @@ TEST_CASE("write_ci_output says nothing for a run that ran nothing, and warns wh
   TempDir dir;
   RunSummary empty;
   const fs::path md = dir / "s.md";
-  CHECK(app::write_ci_output(empty, md, env_of({}), stdout).empty());
+  CHECK(write_ci_output(empty, md, env_of({}), stdout).empty());
   CHECK_FALSE(fs::exists(md));
   const std::vector<std::string> warnings =
-      app::write_ci_output(ran_one_failure(), dir / "no" / "s.md", env_of({}), stdout);
+      write_ci_output(ran_one_failure(), dir / "no" / "s.md", env_of({}), stdout);
   REQUIRE(warnings.size() == 1);
   CHECK(warnings[0].find("summary not written: cannot open") == 0);
 }

@@ -1,10 +1,10 @@
-#include "timing_recorder.hpp"
+#include "shardrun/timing_recorder.hpp"
 
 #include <algorithm>
 
 #include "shardrun/frameworks.hpp"
 
-namespace shardrun::app {
+namespace shardrun {
 
 TimingRecorder::TimingRecorder(const Suite& suite, Timings& timings)
     : suite_(suite), timings_(timings) {
@@ -85,4 +85,4 @@ void TimingRecorder::finish() {
   predictions_.clear();
 }
 
-}  // namespace shardrun::app
+}  // namespace shardrun

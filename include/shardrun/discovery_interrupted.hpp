@@ -9,7 +9,7 @@
 #include "shardrun/error.hpp"
 #include "shardrun/plan.hpp"
 
-namespace shardrun::app {
+namespace shardrun {
 
 class DiscoveryInterrupted : public Error {
  public:
@@ -30,4 +30,4 @@ class DiscoveryInterrupted : public Error {
   std::vector<PlanEntry> entries_;
 };
 
-}  // namespace shardrun::app
+}  // namespace shardrun

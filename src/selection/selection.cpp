@@ -6,11 +6,11 @@
 #include <nlohmann/json.hpp>
 #include <regex>
 
-#include "app_internal.hpp"
 #include "shardrun/error.hpp"
 #include "shardrun/frameworks.hpp"
+#include "shardrun/selection.hpp"
 
-namespace shardrun::app {
+namespace shardrun {
 
 namespace fs = std::filesystem;
 
@@ -118,4 +118,4 @@ std::string format_list(const Suite& suite, const std::vector<PlanEntry>& entrie
   return out;
 }
 
-}  // namespace shardrun::app
+}  // namespace shardrun

@@ -13,11 +13,11 @@
 #include "shardrun/command_runner.hpp"
 #include "shardrun/junit.hpp"
 #include "shardrun/plan.hpp"
-#include "shardrun/scheduler.hpp"
 #include "shardrun/suite.hpp"
 #include "shardrun/timings.hpp"
+#include "shardrun/unit.hpp"
 
-namespace shardrun::app {
+namespace shardrun {
 
 class TimingRecorder {
  public:
@@ -51,4 +51,4 @@ class TimingRecorder {
   std::vector<UnitCosts> costs_;
 };
 
-}  // namespace shardrun::app
+}  // namespace shardrun

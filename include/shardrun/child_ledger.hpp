@@ -16,7 +16,8 @@
 //                      deleted inodes).
 //   children/cleaned   written by the run that cleaned up after a dead owner
 // A run that ends normally removes the folder. Only the runner module reads
-// or writes it (child_ledger.cpp and leftovers.cpp).
+// or writes it (child_ledger.cpp and leftovers.cpp); the header is public
+// for the runner's tests.
 
 #include <sys/types.h>
 

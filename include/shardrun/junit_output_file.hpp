@@ -7,7 +7,7 @@
 #include <string>
 #include <string_view>
 
-#include "text.hpp"
+#include "shardrun/junit_text.hpp"
 
 namespace shardrun::junit::detail {
 

@@ -6,10 +6,10 @@
 #include <utility>
 #include <vector>
 
-#include "shardrun/scheduler.hpp"
+#include "shardrun/shard_event.hpp"
 #include "shardrun/status.hpp"
 
-namespace shardrun::app {
+namespace shardrun {
 
 class ShardSpanBook {
  public:
@@ -25,4 +25,4 @@ class ShardSpanBook {
   std::map<std::pair<int, std::size_t>, std::size_t> resources_;
 };
 
-}  // namespace shardrun::app
+}  // namespace shardrun

@@ -1,6 +1,6 @@
-#include "shard_spans.hpp"
+#include "shardrun/shard_spans.hpp"
 
-namespace shardrun::app {
+namespace shardrun {
 
 namespace {
 const char* outcome_text(ShardEvent::Outcome outcome, const char* ok) {
@@ -84,4 +84,4 @@ void ShardSpanBook::add(const ShardEvent& event, double at) {
   }
 }
 
-}  // namespace shardrun::app
+}  // namespace shardrun

@@ -4,29 +4,26 @@
 // UnitRecord for run.json, and status lines. It also decides what runs
 // again: failed tests of an entry with retries (DESIGN §8 rule 9), and the
 // tests of a crashed batch that got no result, in halves, until the one
-// that crashes is found (crash isolation).
+// that crashes is found (crash isolation). The app's (src/app/run_listener*.cpp):
+// the fan-out of results::decide to the report, run record, timings and
+// status; public for its tests.
 
 #include <deque>
 #include <optional>
 #include <unordered_map>
 
-#include "shard_spans.hpp"
 #include "shardrun/job_builder.hpp"
 #include "shardrun/junit.hpp"
 #include "shardrun/junit_attempts.hpp"
 #include "shardrun/results.hpp"
 #include "shardrun/retry_book.hpp"
 #include "shardrun/scheduler.hpp"
+#include "shardrun/shard_spans.hpp"
 #include "shardrun/status.hpp"
+#include "shardrun/timing_recorder.hpp"
 #include "shardrun/timings.hpp"
-#include "timing_recorder.hpp"
 
 namespace shardrun {
-
-/// A testcase that counts against the run (and --max-failures).
-inline bool failing(junit::Outcome outcome) {
-  return outcome == junit::Outcome::kFailed || outcome == junit::Outcome::kErrored;
-}
 
 class RunListener final : public SchedulerListener {
  public:
@@ -136,14 +133,14 @@ class RunListener final : public SchedulerListener {
   TimePoint run_start_;
   std::vector<UnitRecord> units_;
   std::vector<std::string> problems_;
-  std::optional<app::TimingRecorder> recorder_;
+  std::optional<TimingRecorder> recorder_;
   std::size_t total_units_ = 0;
 
   std::vector<int> retries_;
   junit::TextLimit limit_;
   results::RetryBook book_;
   std::vector<FlakyTest> flaky_;
-  app::ShardSpanBook spans_;
+  ShardSpanBook spans_;
   // When each unit started, by unit id: the timestamp of its suites (label_for).
   std::unordered_map<std::size_t, std::chrono::system_clock::time_point> started_at_;
 };

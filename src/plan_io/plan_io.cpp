@@ -4,12 +4,12 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
-#include "app_internal.hpp"
 #include "shardrun/atomic_file.hpp"
 #include "shardrun/error.hpp"
+#include "shardrun/plan_io.hpp"
 #include "shardrun/status.hpp"
 
-namespace shardrun::app {
+namespace shardrun {
 
 using nlohmann::json;
 
@@ -136,4 +136,4 @@ std::string format_plan(const Suite& suite, const std::vector<Unit>& units, int 
   return out;
 }
 
-}  // namespace shardrun::app
+}  // namespace shardrun

@@ -7,12 +7,12 @@
 
 #include <algorithm>
 
-#include "app_internal.hpp"
+#include "shardrun/discovery.hpp"
 #include "shardrun/placeholders.hpp"
 
 extern char** environ;
 
-namespace shardrun::app {
+namespace shardrun {
 
 namespace {
 
@@ -65,4 +65,4 @@ void fit_command_lines(const Suite& suite, std::vector<PlanEntry>& entries) {
   }
 }
 
-}  // namespace shardrun::app
+}  // namespace shardrun

@@ -6,11 +6,11 @@
 
 #include <algorithm>
 
-#include "app_internal.hpp"
 #include "shardrun/ci_output.hpp"
+#include "shardrun/ci_report.hpp"
 #include "shardrun/error.hpp"
 
-namespace shardrun::app {
+namespace shardrun {
 
 namespace fs = std::filesystem;
 
@@ -110,4 +110,4 @@ std::vector<std::string> write_ci_output(const RunSummary& summary,
   return warnings;
 }
 
-}  // namespace shardrun::app
+}  // namespace shardrun

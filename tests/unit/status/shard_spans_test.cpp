@@ -1,5 +1,5 @@
 // Shard events -> the spans of run.json.
-#include "../../../src/app/shard_spans.hpp"
+#include "shardrun/shard_spans.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -23,7 +23,7 @@ ShardEvent event(Kind kind, int shard, std::size_t resource = 0, Outcome outcome
 }  // namespace
 
 TEST_CASE("events become one span per resource, setup and teardown, with times and outcomes") {
-  app::ShardSpanBook book;
+  ShardSpanBook book;
   book.add(event(Kind::kResourceStart, 1, 0), 0.0);
   book.add(event(Kind::kResourceEnd, 1, 0), 0.0);
   book.add(event(Kind::kResourceStart, 1, 1), 0.0);
@@ -64,7 +64,7 @@ TEST_CASE("events become one span per resource, setup and teardown, with times a
 }
 
 TEST_CASE("a resource given up or failed keeps why; one never ended stays pending") {
-  app::ShardSpanBook book;
+  ShardSpanBook book;
   book.add(event(Kind::kResourceStart, 0, 1), 0.0);
   book.add(event(Kind::kResourceEnd, 0, 1, Outcome::kInterrupted, "interrupted"), 0.25);
   book.add(event(Kind::kResourceStart, 2, 1), 0.0);

@@ -1,9 +1,9 @@
-// Choosing what runs (selection.cpp): entry names and --last-failed.
+// Choosing what runs (selection.hpp): entry names and --last-failed.
 
 #include <catch2/catch.hpp>
 
-#include "../../../src/app/app_internal.hpp"
 #include "shardrun/error.hpp"
+#include "shardrun/selection.hpp"
 
 using namespace shardrun;
 
@@ -40,12 +40,12 @@ junit::CaseSummary failed(std::string classname, std::string name) {
 
 TEST_CASE("select_entries keeps the named entries in the suite's order") {
   Suite s = suite_of({"api", "ui", "smoke"});
-  app::select_entries(s, {"smoke", "api", "api"});
+  select_entries(s, {"smoke", "api", "api"});
   REQUIRE(s.tests.size() == 2);
   CHECK(s.tests[0].name == "api");
   CHECK(s.tests[1].name == "smoke");
   Suite t = suite_of({"api", "ui"});
-  CHECK_THROWS_WITH(app::select_entries(t, {"apj"}),
+  CHECK_THROWS_WITH(select_entries(t, {"apj"}),
                     "no entry 'apj' in /work/suite.yaml (its entries: api, ui)");
 }
 
@@ -58,14 +58,14 @@ TEST_CASE("keep_last_failed: failed node ids, the files holding failures, whole 
       plan_entry(3, {"t/test_c.py::test_4"}),
   };
   entries[1].id_weights = {100, 200};
-  app::LastFailed last;
+  LastFailed last;
   last.run_id = "20261202-190000-1";
   last.by_entry["nodes"] = {failed("t.test_a", "test_2"), failed("t.test_b", "test_3")};
   // pytest's classname for a test in a class of pkg/test_y.py
   last.by_entry["files"] = {failed("pkg.test_y.TestY", "test_z")};
   last.by_entry["plain"] = {failed("suite", "plain")};
   last.by_entry["green"] = {};  // ran, nothing failed
-  std::size_t left = app::keep_last_failed(s, entries, last);
+  std::size_t left = keep_last_failed(s, entries, last);
   REQUIRE(entries.size() == 3);
   CHECK(entries[0].ids == std::vector<std::string>{"t/test_a.py::test_2", "t/test_b.py::test_3"});
   CHECK(entries[1].ids == std::vector<std::string>{"pkg/test_y.py"});
@@ -75,8 +75,8 @@ TEST_CASE("keep_last_failed: failed node ids, the files holding failures, whole 
 
   // A failure whose test is gone (renamed since) leaves nothing of its entry.
   std::vector<PlanEntry> renamed = {plan_entry(0, {"t/test_a.py::test_new"})};
-  app::LastFailed gone;
+  LastFailed gone;
   gone.by_entry["nodes"] = {failed("t.test_a", "test_old")};
-  CHECK(app::keep_last_failed(s, renamed, gone) == 0);
+  CHECK(keep_last_failed(s, renamed, gone) == 0);
   CHECK(renamed.empty());
 }

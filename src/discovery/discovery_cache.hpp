@@ -16,7 +16,7 @@
 
 #include "shardrun/suite.hpp"
 
-namespace shardrun::app {
+namespace shardrun {
 
 /// One file of a manifest.
 struct FileStamp {
@@ -58,4 +58,4 @@ class DiscoveryCache {
   std::filesystem::path dir_;
 };
 
-}  // namespace shardrun::app
+}  // namespace shardrun

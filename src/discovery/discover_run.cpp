@@ -7,15 +7,14 @@
 #include <map>
 #include <set>
 
-#include "app_internal.hpp"
 #include "discovery_cache.hpp"
-#include "discovery_interrupted.hpp"
 #include "shardrun/discovery.hpp"
+#include "shardrun/discovery_interrupted.hpp"
 #include "shardrun/error.hpp"
 #include "shardrun/frameworks.hpp"
 #include "shardrun/status.hpp"
 
-namespace shardrun::app {
+namespace shardrun {
 
 namespace fs = std::filesystem;
 
@@ -151,4 +150,4 @@ std::vector<PlanEntry> discover_entries(const Suite& suite, const JobBuilder& jo
   return entries;
 }
 
-}  // namespace shardrun::app
+}  // namespace shardrun
