@@ -199,6 +199,7 @@ class RedisQueue {
     std::vector<std::pair<std::size_t, std::string>> results;  ///< accepted, ascending id
     std::vector<std::pair<std::size_t, int>> requeues;         ///< id, expired leases
     std::vector<std::size_t> lost;
+    std::vector<std::pair<std::size_t, std::string>> lost_by;  ///< id, the node that lost it last
   };
   Snapshot snapshot();
 
