@@ -451,6 +451,32 @@ def test_an_interrupted_node_leaves_its_unit_to_another_node(redis, nodes):
     assert cases[0][2].find("error") is None and cases[0][2].find("skipped") is None
 
 
+def test_an_interrupted_node_gives_its_units_back_at_once_without_a_requeue(redis, nodes):
+    # a long lease: only a release lets the second node run the unit soon
+    env = {"QUEUE_UNITS": "1", "QUEUE_SLEEP": "3"}
+    node = nodes.start(redis.url(), "-j", 1, "--queue-lease", "60s", extra_env=env)
+    assert wait_for(lambda: len(os.listdir(nodes.markers)) >= 1)
+    node.send_signal(signal.SIGTERM)
+    code, _, err = finish(node)
+    assert code == 143, err
+    prefix = "shardrun:{run1}:"
+    assert redis.cli("ZCARD", prefix + "leases").strip() == "0"
+    assert redis.cli("ZCARD", prefix + "queue").strip() == "1"
+    env["QUEUE_SLEEP"] = "0.1"
+    start = time.monotonic()
+    second = nodes.start(redis.url(), "-j", 1, "--queue-lease", "60s", extra_env=env)
+    code, _, err = finish(second, timeout=30)
+    assert code == 0, err
+    assert time.monotonic() - start < 20
+    assert "runs again" not in err  # not a lost lease
+    assert redis.cli("HGET", prefix + "requeues", "0").strip() == ""
+    assert nodes.runs("sleep_00") == 2
+    p, _ = nodes.report(redis.url(), "--run-json", nodes.tmp / "run.json")
+    assert p.returncode == 0, p.stderr
+    units = json.loads((nodes.tmp / "run.json").read_text())["units"]
+    assert [(u["result"], f"-{second.pid}-" in u["node"]) for u in units] == [("passed", True)]
+
+
 def test_a_planner_that_died_before_publishing_is_taken_over(redis, nodes):
     # a planner that took the lock and died: its lock expires
     redis.cli("SET", "shardrun:{run1}:planner", "dead-node", "PX", 5000)
