@@ -55,6 +55,8 @@ struct Options {
   int queue_max_requeues = 2;            ///< lost leases a unit survives; then one error testcase
   Millis queue_ttl{24 * 3600 * 1000LL};  ///< expiry of the run's keys
   Millis queue_init_timeout{5 * 60 * 1000};  ///< how long a node waits for the plan
+  /// report: where to write the shared run's run.json (nullopt: not written).
+  std::optional<std::filesystem::path> run_json;
   // merge
   std::filesystem::path merge_output;
   std::vector<std::filesystem::path> merge_inputs;

@@ -19,7 +19,8 @@
 //   tokens      string  INCR counter, the last fencing token given
 //   requeues    hash    unit id -> times its lease expired
 //   lost        set     unit ids whose leases expired more than max_requeues times
-//   results     hash    unit id -> result of the accepted completion (capped)
+//   results     hash    unit id -> result of the accepted completion (capped): JSON
+//                       {"shardrun_result": 1, "unit": {...}, "junit": FRAGMENT}
 //   next_id     string  the last unit id given (units queued by complete count on)
 //   lost_by     hash    unit id -> the node whose lease of it expired last
 //   planner     string  the node planning the run (SET NX PX: expires if it dies)
@@ -166,6 +167,13 @@ class RedisQueue {
   Completion complete(std::size_t unit_id, std::int64_t token, std::string_view result,
                       const std::vector<QueueUnit>& new_units);
 
+  /// Reclaims expired leases, then, only if `token` is the unit's current
+  /// lease token, ends the lease and puts the unit back in the queue (by its
+  /// predicted seconds) without counting a requeue: a unit reserved but never
+  /// run, its node stopping. Returns whether it released; a stale token
+  /// changes nothing.
+  bool release(std::size_t unit_id, std::int64_t token);
+
   /// The accepted result of a unit, if any.
   std::optional<std::string> result(std::size_t unit_id);
   /// Unit ids in `lost`, ascending.
@@ -199,11 +207,12 @@ class RedisQueue {
     std::vector<std::pair<std::size_t, std::string>> results;  ///< accepted, ascending id
     std::vector<std::pair<std::size_t, int>> requeues;         ///< id, expired leases
     std::vector<std::size_t> lost;
+    std::vector<std::pair<std::size_t, std::string>> lost_by;  ///< id, the node that lost it last
   };
   Snapshot snapshot();
 
  private:
-  enum Script { kPublish, kReserve, kHeartbeat, kComplete, kScriptCount };
+  enum Script { kPublish, kReserve, kHeartbeat, kComplete, kRelease, kScriptCount };
   RedisReply run(Script script, std::vector<std::string> args);
   void load_scripts();
 

@@ -105,6 +105,9 @@ class RedisSource final : public UnitSource {
   /// One round: heartbeat when due, checks, completions, a reservation.
   void round(RedisQueue& queue, std::chrono::steady_clock::time_point& last_heartbeat);
   void reserve_one(RedisQueue& queue);
+  void send_releases(RedisQueue& queue);
+  /// Moves the units in ready_ to releases_ (mutex held).
+  std::vector<Unit> release_ready();
   void note(std::string text);
 
   RedisSourceOptions options_;
@@ -124,6 +127,10 @@ class RedisSource final : public UnitSource {
   std::vector<Unit> cut_off_;  // drained while Redis was unreachable
   std::map<std::size_t, std::int64_t> tokens_;  // unit id → token, units this node holds
   std::deque<Completion> completions_;
+  // Reserved but not run (drained, stopping): unit id, token; given back to
+  // the queue at once by the release script, no requeue counted.
+  std::deque<std::pair<std::size_t, std::int64_t>> releases_;
+  bool draining_ = false;  // drain() was called: reserve nothing more
   std::map<std::size_t, Check> checks_;
   std::size_t running_ = 0;  // handed to the scheduler, not finished
   int failed_tests_ = 0;

@@ -1,6 +1,6 @@
 # bash completion for shardrun(1): subcommands, options, option values and
 # suite files (*.yaml, *.yml), JUnit files (*.xml) for `shardrun merge`, run
-# directories for `shardrun timeline`; `shardrun report` takes options only.
+# directories for `shardrun timeline`; `shardrun report` takes options and the suite.
 #
 # Installed as share/bash-completion/completions/shardrun, where the
 # bash-completion package loads it on first use; without that package,
@@ -42,12 +42,12 @@ _shardrun() {
   local plan_opts="-j --workers --timings --json --runs-dir -h --help"
   local merge_opts="-o --output -h --help"
   local timeline_opts="-o --output -h --help"
-  local report_opts="--queue --queue-lease --junit --output-limit -h --help"
+  local report_opts="--queue --queue-lease --junit --output-limit --run-json --timings -h --help"
   # options followed by a value: that word is neither a command nor a suite
   local valued=" -j --workers --junit --runs-dir --summary-md --kill-grace --max-failures --keep-runs
     --tail-lines --retries --output-limit --timings --shard-index --shard-count --plan-out
     --plan-in -o --output --queue --queue-lease --queue-max-requeues --queue-ttl
-    --queue-init-timeout "
+    --queue-init-timeout --run-json "
   valued=${valued//$'\n'/ }
 
   COMPREPLY=()
@@ -97,7 +97,7 @@ _shardrun() {
         mapfile -t COMPREPLY < <(compgen -d -- "$cur")
         compopt -o filenames 2>/dev/null
         ;;
-      --timings | --plan-in | --plan-out) _shardrun_files "$cur" json ;;
+      --timings | --plan-in | --plan-out | --run-json) _shardrun_files "$cur" json ;;
       --kill-grace) mapfile -t COMPREPLY < <(compgen -W "5s 10s 30s 1m" -- "$cur") ;;
       --queue) mapfile -t COMPREPLY < <(compgen -W "redis://" -- "$cur") ;;
       --queue-lease | --queue-init-timeout | --queue-ttl)
@@ -120,8 +120,8 @@ _shardrun() {
       mapfile -t COMPREPLY < <(compgen -W "plan merge timeline report" -- "$cur")
       _shardrun_files "$cur" yaml yml
       ;;
-    plan)
-      # the first argument after `plan` that is not an option is the suite
+    plan | report)
+      # the first argument after `plan` (or `report`) that is not an option is the suite
       local j=$((i + 1)) given=
       while ((j < cword)); do
         word=${COMP_WORDS[j]}
@@ -136,7 +136,6 @@ _shardrun() {
       [[ -z $given ]] && _shardrun_files "$cur" yaml yml
       ;;
     merge) _shardrun_files "$cur" xml ;;
-    report) ;;  # options only
     timeline)
       # run directories (or their run.json), as many as wanted
       mapfile -t COMPREPLY < <(compgen -d -- "$cur")

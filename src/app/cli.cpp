@@ -20,7 +20,7 @@ const char* kDescription =
     "  shardrun plan [OPTIONS] SUITE.yaml     show the plan (units, shards, predicted times)\n"
     "  shardrun merge -o OUT.xml IN.xml...    merge JUnit files into one report\n"
     "  shardrun timeline RUN_DIR... [-o FILE] the HTML timeline of earlier runs\n"
-    "  shardrun report --queue URL --junit OUT.xml\n"
+    "  shardrun report --queue URL --junit OUT.xml [--run-json PATH] [--timings PATH SUITE]\n"
     "                                         the merged report of a shared-queue run\n\n"
     "Exit status: 0 all passed, 1 a test failed, 2 usage or suite error (nothing ran),\n"
     "3 infrastructure failure (setup, teardown, resource, report), 130/143 interrupted.\n\n"
@@ -259,6 +259,18 @@ CLI::App* add_report_command(CLI::App& app, Options& o, QueueTexts& t) {
       ->type_name("LINES")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
+  report
+      ->add_option("--run-json", o.run_json,
+                   "Also write the run's run.json here (a local run's format; each unit with "
+                   "the node that ran it, and the lost units)")
+      ->type_name("PATH");
+  report
+      ->add_option("--timings", o.timings,
+                   "Update this timing history from every accepted unit, as a local run does "
+                   "(needs the SUITE the nodes ran)")
+      ->type_name("PATH");
+  report->add_option("suite", o.suite, "The suite file the nodes ran (for --timings)")
+      ->type_name("SUITE");
   return report;
 }
 
@@ -353,6 +365,8 @@ CommandLine parse_command_line(int argc, const char* const* argv) {
     o.command = Options::Command::kReport;
     check_queue_options(o, queue_texts);
     if (!o.queue) throw UsageError("report: --queue URL is required");
+    if (o.timings && o.suite.empty())
+      throw UsageError("report: --timings needs the suite file the nodes ran (report ... SUITE)");
     return result;
   }
   if (plan->parsed()) o.command = Options::Command::kPlan;

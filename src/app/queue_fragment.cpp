@@ -4,6 +4,7 @@
 // same sanitising reader as any other input.
 #include <fmt/format.h>
 
+#include <chrono>
 #include <fstream>
 #include <sstream>
 
@@ -81,6 +82,58 @@ std::string unit_fragment(const Suite& suite, const JobBuilder& jobs, const Unit
     }
   }
   return render_fragment(suite.name, entry, cases);
+}
+
+std::string stored_result(const Suite& suite, const Unit& unit, const UnitRecord* rec,
+                          const std::string& node, bool junit_cases, const std::string& fragment) {
+  using namespace std::chrono;
+  const double now = duration<double>(system_clock::now().time_since_epoch()).count();
+  nlohmann::json meta = {{"id", unit.id},
+                         {"label", unit.label},
+                         {"suite", suite.name},
+                         {"entry", suite.tests.at(unit.entry).name},
+                         {"tests", unit.tests},
+                         {"attempt", unit.attempt},
+                         {"role", unit.origin ? unit.origin->role : "planned"},
+                         {"node", node},
+                         {"predicted_seconds", unit.predicted_seconds},
+                         {"estimated", unit.estimated},
+                         {"junit_cases", junit_cases}};
+  if (rec) {
+    // finished() comes right after the unit's end: its end is now.
+    const double actual = std::max(0.0, rec->end - rec->start);
+    const ExitStatus& st = rec->status;
+    meta["shard"] = rec->shard;
+    meta["start_epoch"] = now - actual;
+    meta["end_epoch"] = now;
+    meta["actual_seconds"] = actual;
+    meta["result"] = rec->result;
+    meta["note"] = rec->note;
+    meta["exit_code"] = st.kind == ExitStatus::Kind::kExited ? st.code : -1;
+    meta["timings_ok"] = st.kind == ExitStatus::Kind::kExited && !st.timed_out && !st.interrupted;
+  } else {
+    meta["result"] = "error";
+    meta["timings_ok"] = false;
+  }
+  nlohmann::json stored = {{"shardrun_result", 1}, {"unit", std::move(meta)}, {"junit", fragment}};
+  return stored.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+StoredResult read_stored_result(const std::string& text) {
+  StoredResult r;
+  if (text.empty() || text.front() != '{') {
+    r.junit = text;
+    return r;
+  }
+  auto json = nlohmann::json::parse(text, nullptr, false);
+  if (json.is_discarded() || !json.is_object() || !json.contains("junit") ||
+      !json["junit"].is_string() || !json.contains("unit") || !json["unit"].is_object()) {
+    r.junit = text;  // not ours: the JUnit reader says it is unreadable
+    return r;
+  }
+  r.junit = json["junit"].get<std::string>();
+  r.meta = std::move(json["unit"]);
+  return r;
 }
 
 }  // namespace shardrun::app

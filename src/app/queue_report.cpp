@@ -61,8 +61,8 @@ std::string describe(const QueueUnit& unit) {
 void add_results(junit::ReportWriter& report, const RedisQueue::Snapshot& snap,
                  junit::TextLimit limit) {
   std::vector<junit::UnitResults> parsed;
-  for (const auto& [id, xml] : snap.results) {
-    parsed.push_back(junit::UnitResults::read_buffer(xml));
+  for (const auto& [id, text] : snap.results) {
+    parsed.push_back(junit::UnitResults::read_buffer(app::read_stored_result(text).junit));
     if (!parsed.back().ok()) {
       junit::SyntheticCase c;
       c.classname = "shardrun.queue";
@@ -134,18 +134,33 @@ int run_report(const Options& options) {
   const junit::Totals& t = report.totals();
   fmt::print("shardrun report: {} tests, {} failures, {} errors, {} skipped; {} lost units -> {}\n",
              t.tests, t.failures, t.errors, t.skipped, snap.lost.size(), options.junit.string());
-  if (waited == Wait::kNoPlan) {
-    fmt::print(stderr, "shardrun report: no node published a plan within --queue-init-timeout\n");
-    return static_cast<int>(ExitCode::kInfra);
+  std::vector<std::string> problems;
+  if (waited == Wait::kNoPlan)
+    problems.push_back("no node published a plan within --queue-init-timeout");
+  if (waited == Wait::kNodesGone)
+    problems.push_back(fmt::format("every node is gone; {} units left", left.size()));
+  int code = !problems.empty()           ? static_cast<int>(ExitCode::kInfra)
+             : t.failures + t.errors > 0 ? 1
+                                         : 0;
+  if (options.timings && waited != Wait::kNoPlan) {
+    std::size_t n = app::record_queue_timings(*options.timings, options.suite, snap);
+    fmt::print("shardrun report: timing history of {} units -> {}\n", n, options.timings->string());
   }
-  if (waited == Wait::kNodesGone) {
-    fmt::print(stderr, "shardrun report: every node is gone; {} units left:\n", left.size());
+  if (options.run_json) {
+    app::QueueRunReport run{
+        snap,          waited == Wait::kNodesGone ? left : std::vector<std::size_t>{},
+        q.url.run_id,  "",
+        options.junit, t,
+        problems,      code};
+    app::write_queue_run_json(*options.run_json, run);
+    fmt::print("shardrun report: run.json -> {}\n", options.run_json->string());
+  }
+  for (const std::string& problem : problems) fmt::print(stderr, "shardrun report: {}\n", problem);
+  if (waited == Wait::kNodesGone)
     for (std::size_t id : left)
       for (const QueueUnit& u : snap.units)
         if (u.id == id) fmt::print(stderr, "  unit {}: {}\n", id, describe(u));
-    return static_cast<int>(ExitCode::kInfra);
-  }
-  return t.failures + t.errors > 0 ? 1 : 0;
+  return code;
 }
 
 }  // namespace shardrun

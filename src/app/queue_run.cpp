@@ -172,7 +172,7 @@ bool join_queue(const RedisSourceOptions& source, std::chrono::milliseconds init
 RedisSourceHooks queue_hooks(const Suite& suite, const std::vector<PlanEntry>& entries,
                              const JobBuilder& jobs,
                              std::function<const UnitRecord*(const Unit&)> record_of,
-                             junit::TextLimit limit) {
+                             junit::TextLimit limit, const std::string& node) {
   auto known = std::make_shared<KnownIds>();
   for (std::size_t i = 0; i < suite.tests.size(); ++i)
     known->entry_by_name.emplace(suite.tests[i].name, i);
@@ -181,17 +181,28 @@ RedisSourceHooks queue_hooks(const Suite& suite, const std::vector<PlanEntry>& e
   RedisSourceHooks hooks;
   hooks.validate = [known](const QueueUnit& q) { return validate(*known, q); };
   std::string suite_name = suite.name;
-  hooks.refusal = [suite_name](const QueueUnit& q, const std::string& why) {
+  hooks.refusal = [suite_name, node](const QueueUnit& q, const std::string& why) {
     junit::SyntheticCase c;
     c.classname = "shardrun.queue";
     c.name = fmt::format("refused unit {}", q.id);
     c.message = "refused, not run: " + why;
     c.type = "shardrun.queue.refused";
-    return render_fragment(suite_name, "", {c});
+    nlohmann::json meta = {{"id", q.id},         {"entry", q.entry},
+                           {"tests", q.tests},   {"attempt", q.attempt},
+                           {"node", node},       {"result", "refused"},
+                           {"note", c.message},  {"predicted_seconds", q.predicted_seconds},
+                           {"timings_ok", false}};
+    nlohmann::json stored = {
+        {"shardrun_result", 1}, {"unit", meta}, {"junit", render_fragment(suite_name, "", {c})}};
+    return stored.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   };
   hooks.entry_name = [&suite](const Unit& u) { return suite.tests.at(u.entry).name; };
-  hooks.result_of = [&suite, &jobs, record_of, limit](const Unit& unit) {
-    return unit_fragment(suite, jobs, record_of(unit), unit, limit);
+  hooks.result_of = [&suite, &jobs, record_of, limit, node](const Unit& unit) {
+    const UnitRecord* rec = record_of(unit);
+    std::error_code ec;
+    bool junit_cases = fs::exists(jobs.unit_junit(unit), ec);
+    return stored_result(suite, unit, rec, node, junit_cases,
+                         unit_fragment(suite, jobs, rec, unit, limit));
   };
   return hooks;
 }
@@ -220,7 +231,7 @@ std::unique_ptr<RedisSource> make_queue_source(const RedisSourceOptions& queue, 
     return nullptr;
   };
   junit::TextLimit limit{options.output_limit, options.output_limit * 1024};
-  RedisSourceHooks hooks = queue_hooks(suite, entries, jobs, record_of, limit);
+  RedisSourceHooks hooks = queue_hooks(suite, entries, jobs, record_of, limit, queue.node);
   hooks.interrupted = [record_of](const Unit& unit) {
     const UnitRecord* rec = record_of(unit);
     return rec && rec->result == "interrupted";

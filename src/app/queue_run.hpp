@@ -6,6 +6,7 @@
 // unit into the JUnit fragment the queue stores.
 
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
@@ -51,10 +52,11 @@ std::optional<RedisSourceOptions> join_queue_run(const Options& options, const S
 
 /// The hooks of a RedisSource for this suite. `record_of` finds a finished
 /// unit's record (the listener's); `limit` caps texts (--output-limit).
+/// `node`: this node's name, stored with each result.
 RedisSourceHooks queue_hooks(const Suite& suite, const std::vector<PlanEntry>& entries,
                              const JobBuilder& jobs,
                              std::function<const UnitRecord*(const Unit&)> record_of,
-                             junit::TextLimit limit);
+                             junit::TextLimit limit, const std::string& node = "");
 
 /// The run's RedisSource, its hooks over this suite and the listener's records.
 std::unique_ptr<RedisSource> make_queue_source(const RedisSourceOptions& queue, const Suite& suite,
@@ -70,6 +72,46 @@ void close_queue_source(RedisSource& source, RunListener& listener, StatusPrinte
 /// does; texts cut to `limit`.
 std::string unit_fragment(const Suite& suite, const JobBuilder& jobs, const UnitRecord* rec,
                           const Unit& unit, junit::TextLimit limit);
+
+/// What the queue stores as a unit's result (queue_fragment.cpp): a JSON
+/// text {"shardrun_result": 1, "unit": {id, label, entry, tests, attempt,
+/// role, node, shard, start_epoch, end_epoch, actual_seconds,
+/// predicted_seconds, estimated, result, note, timings_ok, junit_cases},
+/// "junit": FRAGMENT}. Never a serialised object: `shardrun report` reads the
+/// fields it knows and the fragment through the sanitising JUnit reader.
+/// `rec` null: what is known of the unit only.
+std::string stored_result(const Suite& suite, const Unit& unit, const UnitRecord* rec,
+                          const std::string& node, bool junit_cases, const std::string& fragment);
+
+/// A stored result read back: `meta` the "unit" object (null when the text
+/// is a bare JUnit fragment, as older nodes stored), `junit` the fragment.
+struct StoredResult {
+  nlohmann::json meta;
+  std::string junit;
+};
+StoredResult read_stored_result(const std::string& text);
+
+/// What `shardrun report` found, for its run.json (queue_report_run.cpp).
+struct QueueRunReport {
+  const RedisQueue::Snapshot& snap;
+  std::vector<std::size_t> left;  ///< queued or leased when every node was gone
+  std::string run_id;
+  std::string suite_name;  ///< empty: the one the results name
+  std::filesystem::path report;
+  junit::Totals totals;
+  std::vector<std::string> problems;
+  int exit_code = 0;
+};
+/// run.json of the shared run: a local run's format; every accepted unit
+/// with its node (`node`) and, as one shard, each node's shard; each lost
+/// unit ("lost", the node that lost it last) and unit left ("not-run").
+void write_queue_run_json(const std::filesystem::path& path, const QueueRunReport& run);
+/// Updates the timing history at `timings_path` from every accepted unit as
+/// a local run does (TimingRecorder; `suite_file` says each entry's
+/// framework and groups). Returns how many units it learnt from.
+std::size_t record_queue_timings(const std::filesystem::path& timings_path,
+                                 const std::filesystem::path& suite_file,
+                                 const RedisQueue::Snapshot& snap);
 
 /// Synthetic testcases as one JUnit document (through the report writer).
 std::string render_fragment(const std::string& suite_name, const std::string& entry,

@@ -123,6 +123,10 @@ RedisQueue::Snapshot RedisQueue::snapshot() {
     snap.requeues.emplace_back(number<std::size_t>(requeues.elements[i].str, "unit id"),
                                number<int>(requeues.elements[i + 1].str, "requeue count"));
   snap.lost = lost();
+  RedisReply lost_by = connection_.command({"HGETALL", prefix_ + "lost_by"});
+  for (std::size_t i = 0; i + 1 < lost_by.elements.size(); i += 2)
+    snap.lost_by.emplace_back(number<std::size_t>(lost_by.elements[i].str, "unit id"),
+                              std::move(lost_by.elements[i + 1].str));
   return snap;
 }
 

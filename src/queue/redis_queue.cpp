@@ -60,8 +60,9 @@ RedisQueue::RedisQueue(RedisConnection& connection, const QueueUrl& url, QueueOp
 
 void RedisQueue::load_scripts() {
   shas_.clear();
-  for (std::string_view script : {queue_scripts::kPublish, queue_scripts::kReserve,
-                                  queue_scripts::kHeartbeat, queue_scripts::kComplete})
+  for (std::string_view script :
+       {queue_scripts::kPublish, queue_scripts::kReserve, queue_scripts::kHeartbeat,
+        queue_scripts::kComplete, queue_scripts::kRelease})
     shas_.push_back(
         connection_.command({"SCRIPT", "LOAD", queue_scripts::with_prelude(script)}).str);
 }
@@ -139,6 +140,10 @@ RedisQueue::Completion RedisQueue::complete(std::size_t unit_id, std::int64_t to
   for (std::size_t i = 1; i < reply.elements.size(); ++i)
     completion.new_ids.push_back(parse_number<std::size_t>(reply.elements[i].str, "unit id"));
   return completion;
+}
+
+bool RedisQueue::release(std::size_t unit_id, std::int64_t token) {
+  return run(kRelease, {std::to_string(unit_id), std::to_string(token)}).integer == 1;
 }
 
 std::optional<std::string> RedisQueue::result(std::size_t unit_id) {

@@ -69,7 +69,7 @@ void RedisSource::loop() {
     {
       std::unique_lock lock(mutex_);
       wake_.wait_for(lock, kIdleWait);
-      if (stopping_ && completions_.empty()) break;
+      if (stopping_ && completions_.empty() && releases_.empty()) break;
     }
     try {
       if (!connection_)
@@ -120,6 +120,7 @@ void RedisSource::round(RedisQueue& queue, SteadyClock::time_point& last_heartbe
     if (auto it = checks_.find(id); it != checks_.end()) it->second.answer = holds;
     answered_.notify_all();
   }
+  send_releases(queue);
   for (;;) {
     Completion c;
     {
@@ -142,9 +143,38 @@ void RedisSource::round(RedisQueue& queue, SteadyClock::time_point& last_heartbe
   bool want = false;
   {
     std::lock_guard lock(mutex_);
-    want = want_unit_ && ready_.empty() && !refused_ && !stopping_;
+    want = want_unit_ && ready_.empty() && !refused_ && !stopping_ && !draining_;
   }
   if (want) reserve_one(queue);
+}
+
+void RedisSource::send_releases(RedisQueue& queue) {
+  for (;;) {
+    std::pair<std::size_t, std::int64_t> r;
+    {
+      std::lock_guard lock(mutex_);
+      if (releases_.empty()) return;
+      r = releases_.front();
+    }
+    bool released = queue.release(r.first, r.second);
+    std::lock_guard lock(mutex_);
+    releases_.pop_front();
+    if (released) notes_.push_back(fmt::format("queue: unit {} given back to the queue", r.first));
+  }
+}
+
+std::vector<Unit> RedisSource::release_ready() {
+  std::vector<Unit> rest;
+  for (Unit& unit : ready_) {
+    if (auto token = tokens_.find(unit.id); token != tokens_.end() && !unreachable_) {
+      releases_.emplace_back(unit.id, token->second);
+      tokens_.erase(token);
+    }
+    rest.push_back(std::move(unit));
+  }
+  ready_.clear();
+  if (!releases_.empty()) wake_.notify_one();
+  return rest;
 }
 
 void RedisSource::reserve_one(RedisQueue& queue) {
@@ -177,13 +207,18 @@ void RedisSource::reserve_one(RedisQueue& queue) {
   }
   lock.lock();
   tokens_[unit.id] = lease.token;
-  ready_.push_back(std::move(unit));
   want_unit_ = false;
+  if (draining_ || stopping_) {  // drained while reserving: straight back
+    releases_.emplace_back(unit.id, lease.token);
+    tokens_.erase(unit.id);
+    return;
+  }
+  ready_.push_back(std::move(unit));
 }
 
 UnitSource::Take RedisSource::take(int /*shard*/) {
   std::lock_guard lock(mutex_);
-  if (refused_ || unreachable_ || stopping_) return Take{Answer::kDone, std::nullopt};
+  if (refused_ || unreachable_ || stopping_ || draining_) return Take{Answer::kDone, std::nullopt};
   if (!ready_.empty()) {
     Take take{Answer::kUnit, std::move(ready_.front())};
     ready_.pop_front();
@@ -236,11 +271,15 @@ bool RedisSource::accept(int /*shard*/, const Unit& unit) {
 
 void RedisSource::finished(int /*shard*/, const Unit& unit, const UnitVerdict& verdict) {
   if (hooks_.interrupted && hooks_.interrupted(unit)) {
-    // Not this node's result to give: no heartbeat keeps the lease, so the
-    // queue gives the unit to another node once it runs out.
+    // Not this node's result to give: the unit goes back to the queue at
+    // once (release, no requeue counted) for another node to run.
     std::lock_guard lock(mutex_);
     if (running_ > 0) --running_;
-    tokens_.erase(unit.id);
+    if (auto token = tokens_.find(unit.id); token != tokens_.end()) {
+      if (!unreachable_) releases_.emplace_back(unit.id, token->second);
+      tokens_.erase(token);
+      wake_.notify_one();
+    }
     return;
   }
   Completion c;
@@ -267,11 +306,10 @@ bool RedisSource::budget_spent() const {
 
 std::vector<Unit> RedisSource::drain() {
   std::lock_guard lock(mutex_);
-  // Reserved but never started: their leases expire and the queue gives them
-  // to another node (counted as a requeue).
-  std::vector<Unit> rest(std::make_move_iterator(ready_.begin()),
-                         std::make_move_iterator(ready_.end()));
-  ready_.clear();
+  // Reserved but never started: given back to the queue at once (release,
+  // no requeue counted). Unreachable: their leases expire instead.
+  draining_ = true;
+  std::vector<Unit> rest = release_ready();
   if (unreachable_) {  // reported by the app as "queue unreachable", not the scheduler's reason
     cut_off_ = std::move(rest);
     return {};
@@ -288,6 +326,7 @@ std::vector<std::string> RedisSource::close() {
   {
     std::lock_guard lock(mutex_);
     stopping_ = true;
+    release_ready();  // reserved after the scheduler's last take: back to the queue
   }
   wake_.notify_one();
   if (thread_.joinable()) thread_.join();

@@ -135,6 +135,26 @@ touch()
 return answer
 )lua";
 
+// ARGV[3] unit id, ARGV[4] token. A unit reserved but not run (its node is
+// stopping) goes back to the queue at once, its requeue count unchanged.
+// Returns 1 if released, 0 if `token` is not the unit's current lease token
+// (then nothing changes; an expired lease is reclaimed and counted first).
+const std::string_view kRelease = R"lua(
+local now = now_ms()
+local wrote = reclaim(now) > 0
+local id = ARGV[3]
+if redis.call('HGET', K.token, id) ~= ARGV[4] then
+  if wrote then touch() end
+  return 0
+end
+redis.call('ZREM', K.leases, id)
+redis.call('HDEL', K.owner, id)
+redis.call('HDEL', K.token, id)
+redis.call('ZADD', K.queue, redis.call('HGET', K.predicted, id), id)
+touch()
+return 1
+)lua";
+
 std::string with_prelude(std::string_view body) {
   return std::string(kPrelude) + std::string(body);
 }

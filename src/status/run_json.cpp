@@ -140,6 +140,7 @@ void write_run_json(const std::filesystem::path& path, const RunSummary& summary
       ju["failed_cases"] = std::move(failed);
     }
     ju["retried"] = u.retried;  // its failed tests queued to run again
+    if (!u.node.empty()) ju["node"] = u.node;
     if (u.shard >= 0) ju["status"] = status_json(u.status);
     units.push_back(std::move(ju));
   }

@@ -175,6 +175,86 @@ def test_a_node_killed_mid_unit_loses_its_unit_to_another_node(redis, nodes):
     assert len(lost) == 1 and f"-{first.pid}-" in lost[0], labels
 
 
+def test_report_writes_run_json_with_every_unit_once_and_its_node(redis, nodes):
+    env = {"QUEUE_UNITS": "12", "QUEUE_SLEEP": "0.3"}
+    procs = [nodes.start(redis.url(), "-j", 2, extra_env=env) for _ in range(2)]
+    results = [finish(p) for p in procs]
+    assert [r[0] for r in results] == [0, 0], results
+    run_json = nodes.tmp / "report" / "run.json"
+    p, _ = nodes.report(redis.url(), "--run-json", run_json)
+    assert p.returncode == 0, p.stderr
+    run = json.loads(run_json.read_text())
+    assert run["format"] == 1 and run["run_id"] == "run1" and run["exit_code"] == 0
+    assert run["totals"]["tests"] == 12
+    units = run["units"]
+    ids = [u["id"] for u in units]
+    assert len(ids) == len(set(ids)), ids  # every unit once
+    tests = sorted(t for u in units for t in u["tests"])
+    assert tests == [f"sleep_{i:02d}" for i in range(12)]  # every test in one unit
+    assert all(u["result"] == "passed" for u in units), units
+    # each unit names the node that ran it: exactly the units of that node's own run.json
+    for n, proc in enumerate(procs, 1):
+        own = next((nodes.tmp / f"runs{n}").glob("*/run.json"), None)  # none: it ran nothing
+        ran = sorted(u["id"] for u in json.loads(own.read_text())["units"]
+                     if u["shard"] >= 0) if own else []
+        named = sorted(u["id"] for u in units if f"-{proc.pid}-" in u.get("node", ""))
+        assert ran == named, (n, ran, named)
+    assert all(any(f"-{proc.pid}-" in u.get("node", "") for proc in procs) for u in units), units
+    # (node, shard) pairs are the run's shards, times since the first start
+    assert run["shards"] == len({(u["node"], u["shard"]) for u in units})
+    assert min(u["start"] for u in units) == 0
+    assert all(u["end"] >= u["start"] + 0.25 for u in units), units
+
+
+def test_report_names_the_node_that_lost_a_unit_in_run_json(redis, nodes):
+    env = {"QUEUE_UNITS": "3", "QUEUE_KILL_NODE": "sleep_01"}
+    killed = []
+    for _ in range(3):  # each node dies on the unit; the third loss makes it lost
+        proc = nodes.start(redis.url(), "-j", 1, "--queue-lease", "1s",
+                           "--queue-max-requeues", "2", extra_env=env)
+        finish(proc)
+        killed.append(proc.pid)
+    last = nodes.start(redis.url(), "-j", 1, "--queue-lease", "1s", "--queue-max-requeues", "2",
+                       extra_env=env)
+    finish(last)
+    run_json = nodes.tmp / "run.json"
+    p, _ = nodes.report(redis.url(), "--run-json", run_json, timeout=60)
+    assert p.returncode == 1, p.stderr
+    units = json.loads(run_json.read_text())["units"]
+    lost = [u for u in units if u["result"] == "lost"]
+    assert len(lost) == 1 and "sleep_01" in lost[0]["tests"], units
+    # the node whose lease ran out last: the third one killed
+    assert f"-{killed[2]}-" in lost[0]["node"] and lost[0]["shard"] == -1, (lost, killed)
+    assert "lost 3 times" in lost[0]["note"], lost
+    ids = [u["id"] for u in units]
+    assert len(ids) == len(set(ids)), ids
+    assert sorted(t for u in units for t in u["tests"]) == ["sleep_00", "sleep_01", "sleep_02"]
+
+
+def test_report_writes_the_timing_history_of_the_accepted_units(redis, nodes):
+    env = {"QUEUE_UNITS": "8", "QUEUE_CASE_TIME": "1.75"}
+    procs = [nodes.start(redis.url(), "-j", 2, extra_env=env) for _ in range(2)]
+    results = [finish(p) for p in procs]
+    assert [r[0] for r in results] == [0, 0], results
+    history = nodes.tmp / "merged" / "timings.json"
+    p, _ = nodes.report(redis.url(), "--timings", history, SUITE)
+    assert p.returncode == 0, p.stderr
+    entries = json.loads(history.read_text())["entries"]
+    tests = entries["sleepy"]["tests"]
+    assert sorted(tests) == [f"sleep_{i:02d}" for i in range(8)], tests
+    assert all(abs(t["seconds"] - 1.75) < 1e-6 and t["samples"] == 1 for t in tests.values()), tests
+    # a second report of the same run adds a second sample of each test
+    p, _ = nodes.report(redis.url(), "--timings", history, SUITE)
+    assert p.returncode == 0, p.stderr
+    tests = json.loads(history.read_text())["entries"]["sleepy"]["tests"]
+    assert all(t["samples"] == 2 for t in tests.values()), tests
+
+
+def test_report_timings_needs_the_suite(redis, nodes):
+    p, _ = nodes.report(redis.url(), "--timings", nodes.tmp / "t.json")
+    assert p.returncode == 2 and "--timings needs the suite" in p.stderr
+
+
 def test_a_tampered_queue_is_refused_and_nothing_of_it_runs(redis, nodes, tmp_path):
     env = {"QUEUE_UNITS": "2"}
     code, out, err = finish(nodes.start(redis.url(), "-j", 1, extra_env=env))
@@ -368,6 +448,32 @@ def test_an_interrupted_node_leaves_its_unit_to_another_node(redis, nodes):
     cases = cases_of(report)
     assert [name for _, name, _ in cases] == ["sleep_00"]
     assert cases[0][2].find("error") is None and cases[0][2].find("skipped") is None
+
+
+def test_an_interrupted_node_gives_its_units_back_at_once_without_a_requeue(redis, nodes):
+    # a long lease: only a release lets the second node run the unit soon
+    env = {"QUEUE_UNITS": "1", "QUEUE_SLEEP": "3"}
+    node = nodes.start(redis.url(), "-j", 1, "--queue-lease", "60s", extra_env=env)
+    assert wait_for(lambda: len(os.listdir(nodes.markers)) >= 1)
+    node.send_signal(signal.SIGTERM)
+    code, _, err = finish(node)
+    assert code == 143, err
+    prefix = "shardrun:{run1}:"
+    assert redis.cli("ZCARD", prefix + "leases").strip() == "0"
+    assert redis.cli("ZCARD", prefix + "queue").strip() == "1"
+    env["QUEUE_SLEEP"] = "0.1"
+    start = time.monotonic()
+    second = nodes.start(redis.url(), "-j", 1, "--queue-lease", "60s", extra_env=env)
+    code, _, err = finish(second, timeout=30)
+    assert code == 0, err
+    assert time.monotonic() - start < 20
+    assert "runs again" not in err  # not a lost lease
+    assert redis.cli("HGET", prefix + "requeues", "0").strip() == ""
+    assert nodes.runs("sleep_00") == 2
+    p, _ = nodes.report(redis.url(), "--run-json", nodes.tmp / "run.json")
+    assert p.returncode == 0, p.stderr
+    units = json.loads((nodes.tmp / "run.json").read_text())["units"]
+    assert [(u["result"], f"-{second.pid}-" in u["node"]) for u in units] == [("passed", True)]
 
 
 def test_a_planner_that_died_before_publishing_is_taken_over(redis, nodes):

@@ -245,3 +245,60 @@ TEST_CASE("scripts the server forgot (SCRIPT FLUSH, a restart) are loaded again"
   CHECK(take(queue, "n1").unit.id == 0);
   CHECK(queue.reserve("n1", 30s).answer == Answer::kNotYet);
 }
+
+TEST_CASE("release: the current token puts the unit back at once, no requeue counted") {
+  RedisServer server;
+  RedisConnection redis(server.url(), std::nullopt);
+  RedisQueue queue(redis, server.url(), QueueOptions{std::chrono::hours(1), 0});
+  REQUIRE(queue.publish({unit(0, 5.0), unit(1, 1.0)}));
+  auto held = take(queue, "stopping-node");
+  REQUIRE(held.unit.id == 0);
+  CHECK(queue.release(0, held.token));
+  RedisQueue::Counts counts = queue.counts();
+  CHECK(counts.queued == 2);
+  CHECK(counts.leased == 0);
+  // Back in its place (longest first), not counted: with max_requeues 0 a
+  // counted requeue would have made it lost.
+  auto again = take(queue, "n2");
+  CHECK(again.unit.id == 0);
+  CHECK(again.requeues == 0);
+  CHECK(again.lost_by.empty());
+  CHECK(again.token > held.token);
+  CHECK(queue.lost().empty());
+  CHECK(queue.complete(0, again.token, "done", {}).accepted);
+  CHECK(queue.result(0) == "done");
+}
+
+TEST_CASE("release: a stale token changes nothing") {
+  RedisServer server;
+  RedisConnection redis(server.url(), std::nullopt);
+  RedisQueue queue(redis, server.url());
+  REQUIRE(queue.publish({unit(0, 5.0)}));
+  auto first = take(queue, "n1");
+  REQUIRE(queue.release(0, first.token));
+  auto second = take(queue, "n2");
+  // n1's old token no longer holds the unit: n2 keeps its lease.
+  CHECK_FALSE(queue.release(0, first.token));
+  CHECK_FALSE(queue.release(0, second.token + 1));
+  CHECK_FALSE(queue.release(7, second.token));  // no such unit
+  RedisQueue::Counts counts = queue.counts();
+  CHECK(counts.queued == 0);
+  CHECK(counts.leased == 1);
+  CHECK(queue.holds(0, second.token));
+  CHECK(queue.reserve("n3", 30s).answer == Answer::kNotYet);
+  CHECK(queue.complete(0, second.token, "n2's", {}).accepted);
+  CHECK(queue.result(0) == "n2's");
+}
+
+TEST_CASE("release after the lease expired: reclaimed and counted, the token refused") {
+  RedisServer server;
+  RedisConnection redis(server.url(), std::nullopt);
+  RedisQueue queue(redis, server.url());
+  REQUIRE(queue.publish({unit(0, 5.0)}));
+  auto late = take(queue, "n1", 300ms);
+  std::this_thread::sleep_for(500ms);
+  CHECK_FALSE(queue.release(0, late.token));
+  auto again = take(queue, "n2");
+  CHECK(again.requeues == 1);
+  CHECK(again.lost_by == "n1");
+}

@@ -133,3 +133,46 @@ TEST_CASE("a snapshot: queued, leased with deadlines, results, and the server's 
   CHECK_FALSE(queue.holds(1, second.lease->token + 1));
   CHECK_FALSE(queue.holds(0, first.lease->token));  // completed
 }
+
+TEST_CASE("drain gives a reserved, unstarted unit back to the queue at once, uncounted") {
+  RedisServer server;
+  RedisConnection redis(server.url(), std::nullopt);
+  RedisQueue queue(redis, server.url());
+  queue.publish({QueueUnit{0, 5, "api", {"t::a"}}});
+  RedisSource source(options(server), hooks());
+  CHECK(source.take(0).answer == UnitSource::Answer::kNotYet);  // asks for a reservation
+  for (int i = 0; i < 200 && queue.counts().leased == 0; ++i) std::this_thread::sleep_for(10ms);
+  REQUIRE(queue.counts().leased == 1);
+  std::vector<Unit> rest = source.drain();
+  REQUIRE(rest.size() == 1);
+  CHECK(rest[0].tests == std::vector<std::string>{"t::a"});
+  CHECK(source.take(0).answer == UnitSource::Answer::kDone);  // stopping: nothing more
+  for (int i = 0; i < 200 && queue.counts().queued == 0; ++i) std::this_thread::sleep_for(10ms);
+  CHECK(queue.counts().queued == 1);
+  CHECK(queue.counts().leased == 0);
+  CHECK(source.close().empty());
+  auto other = queue.reserve("node-b", 30s);
+  REQUIRE(other.lease);
+  CHECK(other.lease->unit.id == 0);
+  CHECK(other.lease->requeues == 0);
+}
+
+TEST_CASE("an interrupted unit is given back to the queue, not completed") {
+  RedisServer server;
+  RedisConnection redis(server.url(), std::nullopt);
+  RedisQueue queue(redis, server.url());
+  queue.publish({QueueUnit{0, 5, "api", {"t::a"}}});
+  RedisSourceHooks h = hooks();
+  h.interrupted = [](const Unit&) { return true; };
+  RedisSource source(options(server), std::move(h));
+  UnitSource::Take t = take_settled(source);
+  REQUIRE(t.answer == UnitSource::Answer::kUnit);
+  source.finished(0, *t.unit, UnitVerdict{});
+  CHECK(source.close().empty());
+  CHECK(queue.counts().queued == 1);
+  CHECK(queue.counts().leased == 0);
+  CHECK_FALSE(queue.result(0));
+  auto other = queue.reserve("node-b", 30s);
+  REQUIRE(other.lease);
+  CHECK(other.lease->requeues == 0);
+}
