@@ -8,7 +8,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "queue_run.hpp"
+#include "shardrun/queue_run.hpp"
 
 namespace shardrun::app {
 

@@ -10,7 +10,7 @@
 #include <map>
 #include <thread>
 
-#include "queue_run.hpp"
+#include "shardrun/queue_run.hpp"
 #include "shardrun/app.hpp"
 #include "shardrun/error.hpp"
 

@@ -8,7 +8,7 @@
 #include <cstdio>
 #include <map>
 
-#include "queue_run.hpp"
+#include "shardrun/queue_run.hpp"
 #include "shardrun/timings.hpp"
 #include "shardrun/timing_recorder.hpp"
 

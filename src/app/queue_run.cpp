@@ -1,6 +1,6 @@
 // `--queue`: joining the shared run, trusting nothing the queue hands out,
 // and the JUnit fragment stored as a unit's result (see queue_run.hpp).
-#include "queue_run.hpp"
+#include "shardrun/queue_run.hpp"
 
 #include <fmt/format.h>
 #include <unistd.h>
@@ -11,10 +11,9 @@
 #include <fstream>
 #include <sstream>
 #include <thread>
-#include <unordered_map>
-#include <unordered_set>
 
 #include "shardrun/error.hpp"
+#include "shardrun/queue_trust.hpp"
 
 namespace shardrun::app {
 
@@ -27,15 +26,6 @@ std::string read_all(const fs::path& path) {
   std::ostringstream text;
   text << in.rdbuf();
   return text.str();
-}
-
-void fnv(std::uint64_t& h, std::string_view bytes) {
-  for (unsigned char c : bytes) {
-    h ^= c;
-    h *= 1099511628211ull;
-  }
-  h ^= 0xff;  // a separator no text has
-  h *= 1099511628211ull;
 }
 
 }  // namespace
@@ -65,37 +55,6 @@ QueueUnit to_queue_unit(const Suite& suite, const Unit& unit) {
                    unit.attempt};
 }
 
-// Test ids per entry index, for validating what the queue hands out.
-struct KnownIds {
-  std::unordered_map<std::string, std::size_t> entry_by_name;
-  std::unordered_map<std::size_t, std::unordered_set<std::string>> ids;  // discovered entries only
-};
-
-std::variant<Unit, std::string> validate(const KnownIds& known, const QueueUnit& q) {
-  auto entry = known.entry_by_name.find(q.entry);
-  if (entry == known.entry_by_name.end())
-    return fmt::format("entry '{}' is not in this node's suite", q.entry);
-  auto ids = known.ids.find(entry->second);
-  if (ids == known.ids.end() && !q.tests.empty())
-    return fmt::format("entry '{}' has no test ids here, the unit names {}", q.entry,
-                       q.tests.size());
-  if (ids != known.ids.end()) {
-    if (q.tests.empty()) return fmt::format("a unit of entry '{}' without test ids", q.entry);
-    for (const std::string& id : q.tests)
-      if (!ids->second.count(id))
-        return fmt::format("test id '{}' was not discovered here for entry '{}'", id, q.entry);
-  }
-  Unit unit;
-  unit.id = q.id;
-  unit.entry = entry->second;
-  unit.tests = q.tests;
-  unit.predicted_seconds = q.predicted_seconds;
-  unit.attempt = q.attempt;
-  unit.label = fmt::format("{}#{}", q.entry, q.id);
-  if (q.attempt > 0) unit.origin = UnitOrigin{"retry", {}, {}};
-  return unit;
-}
-
 // An interrupt (during discovery too) ends the wait, and never publishes a
 // plan made from an interrupted discovery.
 void stop_if_interrupted(const InterruptSource& interrupts) {
@@ -123,13 +82,7 @@ RedisSourceOptions queue_options(const Options& options) {
 }
 
 std::string suite_digest(const fs::path& suite_file, const std::vector<PlanEntry>& entries) {
-  std::uint64_t h = 14695981039346656037ull;
-  fnv(h, read_all(suite_file));
-  for (const PlanEntry& e : entries) {
-    fnv(h, e.name);
-    for (const std::string& id : e.ids) fnv(h, id);
-  }
-  return fmt::format("{:016x}", h);
+  return run_digest(read_all(suite_file), entries);
 }
 
 bool join_queue(const RedisSourceOptions& source, std::chrono::milliseconds init_timeout,
@@ -173,13 +126,11 @@ RedisSourceHooks queue_hooks(const Suite& suite, const std::vector<PlanEntry>& e
                              const JobBuilder& jobs,
                              std::function<const UnitRecord*(const Unit&)> record_of,
                              junit::TextLimit limit, const std::string& node) {
-  auto known = std::make_shared<KnownIds>();
-  for (std::size_t i = 0; i < suite.tests.size(); ++i)
-    known->entry_by_name.emplace(suite.tests[i].name, i);
-  for (const PlanEntry& e : entries)
-    if (e.discovered) known->ids[e.entry].insert(e.ids.begin(), e.ids.end());
+  std::vector<std::string> names;
+  for (const Entry& e : suite.tests) names.push_back(e.name);
+  auto known = std::make_shared<KnownIds>(known_ids(names, entries));
   RedisSourceHooks hooks;
-  hooks.validate = [known](const QueueUnit& q) { return validate(*known, q); };
+  hooks.validate = [known](const QueueUnit& q) { return validate_unit(*known, q); };
   std::string suite_name = suite.name;
   hooks.refusal = [suite_name, node](const QueueUnit& q, const std::string& why) {
     junit::SyntheticCase c;

@@ -8,7 +8,7 @@
 #include <ctime>
 #include <thread>
 
-#include "queue_run.hpp"
+#include "shardrun/queue_run.hpp"
 #include "shardrun/app.hpp"
 #include "shardrun/ci_report.hpp"
 #include "shardrun/discovery.hpp"

@@ -4,7 +4,7 @@
 #include <catch2/catch.hpp>
 #include <string>
 
-#include "../../../src/app/queue_run.hpp"
+#include "shardrun/queue_run.hpp"
 
 using namespace shardrun;
 

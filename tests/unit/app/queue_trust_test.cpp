@@ -6,7 +6,7 @@
 #include <variant>
 #include <vector>
 
-#include "../../../src/app/queue_run.hpp"
+#include "shardrun/queue_run.hpp"
 #include "../temp_dir.hpp"
 
 using namespace shardrun;

@@ -11,13 +11,13 @@
 #include <string>
 #include <vector>
 
-#include "shardrun/run_listener.hpp"
 #include "shardrun/app.hpp"
 #include "shardrun/cli.hpp"
 #include "shardrun/job_builder.hpp"
 #include "shardrun/junit_attempts.hpp"
 #include "shardrun/plan.hpp"
 #include "shardrun/redis_source.hpp"
+#include "shardrun/run_listener.hpp"
 #include "shardrun/status.hpp"
 #include "shardrun/suite.hpp"
 
