@@ -55,6 +55,9 @@ struct Options {
   int queue_max_requeues = 2;            ///< lost leases a unit survives; then one error testcase
   Millis queue_ttl{24 * 3600 * 1000LL};  ///< expiry of the run's keys
   Millis queue_init_timeout{5 * 60 * 1000};  ///< how long a node waits for the plan
+  /// How many nodes the planner plans for (N x --workers shards); unset:
+  /// the CI variables' node count (detect_ci_node), else 1.
+  std::optional<int> queue_nodes;
   // merge
   std::filesystem::path merge_output;
   std::vector<std::filesystem::path> merge_inputs;
