@@ -57,6 +57,9 @@ struct Options {
   Millis queue_init_timeout{5 * 60 * 1000};  ///< how long a node waits for the plan
   /// report: where to write the shared run's run.json (nullopt: not written).
   std::optional<std::filesystem::path> run_json;
+  /// How many nodes the planner plans for (N x --workers shards); unset:
+  /// the CI variables' node count (detect_ci_node), else 1.
+  std::optional<int> queue_nodes;
   // merge
   std::filesystem::path merge_output;
   std::vector<std::filesystem::path> merge_inputs;

@@ -118,6 +118,9 @@ class RedisSource final : public UnitSource {
   std::condition_variable wake_;      // the thread: something to do
   std::condition_variable answered_;  // accept(): a check answered
   bool stopping_ = false;
+  // Something was asked of the thread since it last woke: a notify while it
+  // was busy with a round is not lost (it runs another round at once).
+  bool poked_ = false;
   bool want_unit_ = false;     // a shard asked; reserve one
   bool queue_done_ = false;    // reserve said "done"
   bool refused_ = false;       // a completion or check was refused: take nothing more

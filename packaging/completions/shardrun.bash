@@ -38,7 +38,8 @@ _shardrun() {
   local run_opts="-j --workers --junit --runs-dir --summary-md --kill-grace --max-failures
     --keep-resources --keep-runs --tail-lines --retries --fail-on-flaky --output-limit
     --timings --dry-run --list --last-failed --shard-index --shard-count --plan-out --plan-in -h --help
-    --version --queue --queue-lease --queue-max-requeues --queue-ttl --queue-init-timeout"
+    --version --queue --queue-lease --queue-max-requeues --queue-nodes --queue-ttl
+    --queue-init-timeout"
   local plan_opts="-j --workers --timings --json --runs-dir -h --help"
   local merge_opts="-o --output -h --help"
   local timeline_opts="-o --output -h --help"
@@ -46,7 +47,7 @@ _shardrun() {
   # options followed by a value: that word is neither a command nor a suite
   local valued=" -j --workers --junit --runs-dir --summary-md --kill-grace --max-failures --keep-runs
     --tail-lines --retries --output-limit --timings --shard-index --shard-count --plan-out
-    --plan-in -o --output --queue --queue-lease --queue-max-requeues --queue-ttl
+    --plan-in -o --output --queue --queue-lease --queue-max-requeues --queue-nodes --queue-ttl
     --queue-init-timeout --run-json "
   valued=${valued//$'\n'/ }
 

@@ -235,6 +235,12 @@ void add_queue_options(CLI::App& app, Options& o, QueueTexts& t, bool report) {
                  "one error testcase")
       ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
+  app.add_option("--queue-nodes", o.queue_nodes,
+                 "How many nodes will take part: the planning node makes units for N x -j "
+                 "shards (default: CI_NODE_TOTAL, CIRCLE_NODE_TOTAL or "
+                 "BUILDKITE_PARALLEL_JOB_COUNT, else 1; too few makes too few, too large units)")
+      ->type_name("N")
+      ->check(CLI::PositiveNumber);
   app.add_option("--queue-ttl", t.ttl, "Expiry of the run's keys in Redis")
       ->type_name("DURATION")
       ->capture_default_str();
@@ -280,7 +286,10 @@ void check_queue_options(Options& o, const QueueTexts& t) {
   o.queue_init_timeout = duration_option(t.init_timeout, "--queue-init-timeout");
   if (o.queue_lease < Millis(300)) throw UsageError("--queue-lease: at least 300ms");
   if (o.queue_ttl < std::chrono::minutes(1)) throw UsageError("--queue-ttl: at least 1m");
-  if (!o.queue) return;
+  if (!o.queue) {
+    if (o.queue_nodes) throw UsageError("--queue-nodes goes only with --queue");
+    return;
+  }
   (void)parse_queue_url(*o.queue);  // UsageError for a bad URL, before anything runs
   if (o.shard_count || o.shard_index)
     throw UsageError(

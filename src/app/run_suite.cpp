@@ -164,6 +164,20 @@ Planned plan_run(const Options& options, RunSetup& run, const InterruptSource& i
   } else if (!options.queue) {  // a shared queue splits the units itself
     node = detect_ci_node(getenv_string);
   }
+  // A shared queue's units are taken by every node's shards: plan for all
+  // of them, or each of N nodes' shards would share units sized for one node.
+  int queue_nodes = 1;
+  if (options.queue) {
+    if (options.queue_nodes) {
+      queue_nodes = *options.queue_nodes;
+    } else {
+      try {
+        if (auto ci = detect_ci_node(getenv_string)) queue_nodes = ci->second;
+      } catch (const UsageError&) {
+        // not a split this run uses: a bad CI variable only loses the hint
+      }
+    }
+  }
   JobBuilder discovery_jobs(run.suite, run.context);
   std::vector<PlanEntry> entries;
   try {
@@ -189,7 +203,7 @@ Planned plan_run(const Options& options, RunSetup& run, const InterruptSource& i
   // of them, or each node would get only a fraction of a unit per shard.
   fit_command_lines(run.suite, entries);
   PlanOptions plan_options;
-  plan_options.shards = run.workers * (node ? node->second : 1);
+  plan_options.shards = run.workers * (node ? node->second : queue_nodes);
   planned.units = make_plan(entries, run.timings, plan_options);
   planned.costs = describe_costs(entries, run.timings);
   planned.entries = entries;

@@ -68,7 +68,8 @@ void RedisSource::loop() {
   for (;;) {
     {
       std::unique_lock lock(mutex_);
-      wake_.wait_for(lock, kIdleWait);
+      wake_.wait_for(lock, kIdleWait, [this] { return poked_ || stopping_; });
+      poked_ = false;
       if (stopping_ && completions_.empty() && releases_.empty()) break;
     }
     try {
@@ -173,7 +174,10 @@ std::vector<Unit> RedisSource::release_ready() {
     rest.push_back(std::move(unit));
   }
   ready_.clear();
-  if (!releases_.empty()) wake_.notify_one();
+  if (!releases_.empty()) {
+    poked_ = true;
+    wake_.notify_one();
+  }
   return rest;
 }
 
@@ -227,8 +231,14 @@ UnitSource::Take RedisSource::take(int /*shard*/) {
   }
   if (queue_done_ && running_ == 0 && completions_.empty())
     return Take{Answer::kDone, std::nullopt};
-  want_unit_ = true;
-  wake_.notify_one();
+  // A new request wakes the thread; while one is pending (the queue said
+  // "not yet"), the thread asks again at its idle interval, not at every
+  // take: the scheduler asks every 20 ms while a shard waits.
+  if (!want_unit_) {
+    want_unit_ = true;
+    poked_ = true;
+    wake_.notify_one();
+  }
   return Take{Answer::kNotYet, std::nullopt};
 }
 
@@ -246,6 +256,7 @@ bool RedisSource::accept(int /*shard*/, const Unit& unit) {
   auto token = tokens_.find(unit.id);
   if (token == tokens_.end() || unreachable_) return true;
   checks_[unit.id] = Check{unit.id, token->second, std::nullopt};
+  poked_ = true;
   wake_.notify_one();
   bool answered = answered_.wait_for(lock, options_.check_wait, [&] {
     return checks_[unit.id].answer.has_value() || unreachable_;
@@ -278,6 +289,7 @@ void RedisSource::finished(int /*shard*/, const Unit& unit, const UnitVerdict& v
     if (auto token = tokens_.find(unit.id); token != tokens_.end()) {
       if (!unreachable_) releases_.emplace_back(unit.id, token->second);
       tokens_.erase(token);
+      poked_ = true;
       wake_.notify_one();
     }
     return;
@@ -296,6 +308,7 @@ void RedisSource::finished(int /*shard*/, const Unit& unit, const UnitVerdict& v
   c.token = token->second;
   if (!c.new_units.empty()) queue_done_ = false;
   completions_.push_back(std::move(c));
+  poked_ = true;
   wake_.notify_one();
 }
 

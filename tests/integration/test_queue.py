@@ -504,3 +504,41 @@ def test_a_node_waiting_for_the_plan_stops_on_sigterm(redis, nodes):
     code, _, err = finish(node, timeout=10)
     assert code == 143, err
     assert "interrupted while joining" in err
+
+
+def published(err):
+    """The unit count of the planning node's "N unit(s) published" note."""
+    for line in err.splitlines():
+        if "unit(s) published" in line:
+            return int(line.split(":")[-1].split()[0])
+    raise AssertionError(f"no plan published: {err}")
+
+
+def plan_units(nodes, workers):
+    """How many units `shardrun plan -j WORKERS` makes of the suite (no history)."""
+    p = subprocess.run([str(BIN), "plan", "--json", "-j", str(workers), "--timings",
+                        str(nodes.tmp / "plan-timings.json"), "--runs-dir",
+                        str(nodes.tmp / "plan-runs"), str(SUITE)],
+                       capture_output=True, text=True, env=nodes.env, cwd=nodes.tmp, check=True)
+    return len(json.loads(p.stdout)["units"])
+
+
+def test_the_planner_makes_units_for_every_nodes_shards_with_queue_nodes(redis, nodes):
+    # Units sized for the planning node's own 2 shards would leave most of
+    # 3 nodes x 2 shards idle behind a few large units (scripts/bench/queue.sh).
+    for_two, for_six = plan_units(nodes, 2), plan_units(nodes, 6)
+    assert for_six != for_two  # the plans differ
+    code, _, err = finish(nodes.start(redis.url("one"), "-j", 2))
+    assert code == 0, err
+    assert published(err) == for_two
+    code, _, err = finish(nodes.start(redis.url("three"), "-j", 2, "--queue-nodes", 3))
+    assert code == 0, err
+    assert published(err) == for_six
+    # a CI matrix's node count is the default
+    code, _, err = finish(nodes.start(redis.url("ci"), "-j", 2,
+                                      extra_env={"CI_NODE_INDEX": "1", "CI_NODE_TOTAL": "3"}))
+    assert code == 0, err
+    assert published(err) == for_six
+    bad = subprocess.run([str(BIN), "--queue-nodes", "3", str(SUITE)], capture_output=True,
+                         text=True, env=nodes.env, cwd=nodes.tmp)
+    assert bad.returncode == 2 and "--queue-nodes goes only with --queue" in bad.stderr

@@ -69,3 +69,13 @@ TEST_CASE("cli: report needs --queue") {
   CHECK(o.junit == "all.xml");
   CHECK(usage_error({"report", "--junit", "all.xml"}).find("--queue") != std::string::npos);
 }
+
+TEST_CASE("cli: --queue-nodes, the node count the planner plans for") {
+  CHECK_FALSE(parse({"--queue", "redis://h:1/r", "s.yaml"}).options.queue_nodes.has_value());
+  Options o = parse({"--queue", "redis://h:1/r", "--queue-nodes", "3", "s.yaml"}).options;
+  CHECK(o.queue_nodes == std::optional<int>(3));
+  CHECK(usage_error({"--queue", "redis://h:1/r", "--queue-nodes", "0", "s.yaml"})
+            .find("--queue-nodes") != std::string::npos);
+  CHECK(usage_error({"--queue-nodes", "3", "s.yaml"}).find("only with --queue") !=
+        std::string::npos);
+}

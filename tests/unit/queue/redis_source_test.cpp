@@ -3,7 +3,10 @@
 // is refused and ends the node's taking.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+#include <mutex>
 #include <thread>
+#include <vector>
 
 #include "redis_server.hpp"
 #include "shardrun/redis_source.hpp"
@@ -175,4 +178,40 @@ TEST_CASE("an interrupted unit is given back to the queue, not completed") {
   auto other = queue.reserve("node-b", 30s);
   REQUIRE(other.lease);
   CHECK(other.lease->requeues == 0);
+}
+
+TEST_CASE(
+    "a lease check asked while the thread is busy is answered at once, not after its idle wait") {
+  // The scheduler's thread finishes unit a (a completion: a round trip in
+  // the queue's thread), asks for the next unit (a reservation) and then
+  // checks unit b's lease, blocked in accept() until the answer. A check
+  // posted while the thread was in that round used to wait for the thread's
+  // 100 ms idle wait: on 2 shards every unit paid it (scripts/bench/queue.sh).
+  RedisServer server;
+  RedisConnection redis(server.url(), std::nullopt);
+  RedisQueue queue(redis, server.url());
+  std::vector<QueueUnit> units;
+  for (std::size_t i = 0; i < 42; ++i) units.push_back(QueueUnit{i, 1, "api", {"t::a"}});
+  queue.publish(units);
+  RedisSource source(options(server), hooks());
+  std::vector<std::chrono::steady_clock::duration> waits;
+  for (int round = 0; round < 20; ++round) {
+    UnitSource::Take a = take_settled(source);
+    UnitSource::Take b = take_settled(source);
+    REQUIRE(a.answer == UnitSource::Answer::kUnit);
+    REQUIRE(b.answer == UnitSource::Answer::kUnit);
+    REQUIRE(source.accept(0, *a.unit));
+    source.finished(0, *a.unit, UnitVerdict{});
+    (void)source.take(0);  // not yet: a reservation starts
+    auto before = std::chrono::steady_clock::now();
+    CHECK(source.accept(1, *b.unit));
+    waits.push_back(std::chrono::steady_clock::now() - before);
+    source.finished(1, *b.unit, UnitVerdict{});
+  }
+  CHECK(source.close().empty());
+  // A lease check is one round trip on loopback, never the idle wait. The
+  // median, not the slowest: a loaded machine (the sanitizer builds run
+  // beside other tests) may delay one check, but the bug delayed every one.
+  std::sort(waits.begin(), waits.end());
+  CHECK(waits[waits.size() / 2] < 60ms);
 }

@@ -510,6 +510,18 @@ TEST_CASE("a source that answers \"nothing yet\" is asked again until its unit c
   CHECK_FALSE(result.interrupted);
 }
 
+TEST_CASE("a shard the source had nothing for asks again within 20 ms, not a poll interval") {
+  // A shared queue answers "not yet" and reserves a unit in the background:
+  // a poll interval (100 ms) before asking again would be idle time per unit.
+  Fixture f;
+  TimedSource source(f.clock);
+  source.arrivals = {{0, make_unit(1, 1)}, {6.05, make_unit(2, 1)}};
+  f.run(source, {.shards = 1});
+  REQUIRE(f.recorder.runs.size() == 2);
+  CHECK(f.recorder.runs[1].start >= 6.05);
+  CHECK(f.recorder.runs[1].start <= 6.071);  // 6.1 when asked every 100 ms
+}
+
 TEST_CASE("a refused result is not reported, and the shard goes on") {
   Fixture f;
   TimedSource source(f.clock);
