@@ -16,6 +16,7 @@
 #include "shardrun/job_builder.hpp"
 #include "shardrun/junit_attempts.hpp"
 #include "shardrun/plan.hpp"
+#include "shardrun/queue_results.hpp"
 #include "shardrun/redis_source.hpp"
 #include "shardrun/run_listener.hpp"
 #include "shardrun/status.hpp"
@@ -67,30 +68,6 @@ std::unique_ptr<RedisSource> make_queue_source(const RedisSourceOptions& queue, 
 /// records its problems (a refused result, Redis gone: exit 3).
 void close_queue_source(RedisSource& source, RunListener& listener, StatusPrinter& status);
 
-/// A finished unit's testcases as one JUnit document (queue_fragment.cpp):
-/// its JUnit file's testcases, or made up from its record as the listener
-/// does; texts cut to `limit`.
-std::string unit_fragment(const Suite& suite, const JobBuilder& jobs, const UnitRecord* rec,
-                          const Unit& unit, junit::TextLimit limit);
-
-/// What the queue stores as a unit's result (queue_fragment.cpp): a JSON
-/// text {"shardrun_result": 1, "unit": {id, label, entry, tests, attempt,
-/// role, node, shard, start_epoch, end_epoch, actual_seconds,
-/// predicted_seconds, estimated, result, note, timings_ok, junit_cases},
-/// "junit": FRAGMENT}. Never a serialised object: `shardrun report` reads the
-/// fields it knows and the fragment through the sanitising JUnit reader.
-/// `rec` null: what is known of the unit only.
-std::string stored_result(const Suite& suite, const Unit& unit, const UnitRecord* rec,
-                          const std::string& node, bool junit_cases, const std::string& fragment);
-
-/// A stored result read back: `meta` the "unit" object (null when the text
-/// is a bare JUnit fragment, as older nodes stored), `junit` the fragment.
-struct StoredResult {
-  nlohmann::json meta;
-  std::string junit;
-};
-StoredResult read_stored_result(const std::string& text);
-
 /// What `shardrun report` found, for its run.json (queue_report_run.cpp).
 struct QueueRunReport {
   const RedisQueue::Snapshot& snap;
@@ -112,9 +89,5 @@ void write_queue_run_json(const std::filesystem::path& path, const QueueRunRepor
 std::size_t record_queue_timings(const std::filesystem::path& timings_path,
                                  const std::filesystem::path& suite_file,
                                  const RedisQueue::Snapshot& snap);
-
-/// Synthetic testcases as one JUnit document (through the report writer).
-std::string render_fragment(const std::string& suite_name, const std::string& entry,
-                            const std::vector<junit::SyntheticCase>& cases);
 
 }  // namespace shardrun::app

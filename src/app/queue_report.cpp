@@ -10,9 +10,9 @@
 #include <map>
 #include <thread>
 
-#include "shardrun/queue_run.hpp"
 #include "shardrun/app.hpp"
 #include "shardrun/error.hpp"
+#include "shardrun/queue_run.hpp"
 
 namespace shardrun {
 
@@ -62,7 +62,7 @@ void add_results(junit::ReportWriter& report, const RedisQueue::Snapshot& snap,
                  junit::TextLimit limit) {
   std::vector<junit::UnitResults> parsed;
   for (const auto& [id, text] : snap.results) {
-    parsed.push_back(junit::UnitResults::read_buffer(app::read_stored_result(text).junit));
+    parsed.push_back(junit::UnitResults::read_buffer(read_stored_result(text).junit));
     if (!parsed.back().ok()) {
       junit::SyntheticCase c;
       c.classname = "shardrun.queue";

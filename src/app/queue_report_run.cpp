@@ -9,8 +9,8 @@
 #include <map>
 
 #include "shardrun/queue_run.hpp"
-#include "shardrun/timings.hpp"
 #include "shardrun/timing_recorder.hpp"
+#include "shardrun/timings.hpp"
 
 namespace shardrun::app {
 

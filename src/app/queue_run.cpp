@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "shardrun/error.hpp"
+#include "shardrun/queue_results.hpp"
 #include "shardrun/queue_trust.hpp"
 
 namespace shardrun::app {
@@ -29,24 +30,6 @@ std::string read_all(const fs::path& path) {
 }
 
 }  // namespace
-
-std::string render_fragment(const std::string& suite_name, const std::string& entry,
-                            const std::vector<junit::SyntheticCase>& cases) {
-  static std::atomic<unsigned> counter{0};
-  fs::path path =
-      fs::temp_directory_path() / fmt::format("shardrun-fragment-{}-{}.xml", ::getpid(), counter++);
-  {
-    junit::ReportWriter writer(path, suite_name);
-    junit::SuiteLabel label;
-    label.entry = entry;
-    writer.add_synthetic_suite(suite_name, label, cases);
-    writer.commit();
-  }
-  std::string xml = read_all(path);
-  std::error_code ec;
-  fs::remove(path, ec);
-  return xml;
-}
 
 namespace {
 
@@ -133,19 +116,7 @@ RedisSourceHooks queue_hooks(const Suite& suite, const std::vector<PlanEntry>& e
   hooks.validate = [known](const QueueUnit& q) { return validate_unit(*known, q); };
   std::string suite_name = suite.name;
   hooks.refusal = [suite_name, node](const QueueUnit& q, const std::string& why) {
-    junit::SyntheticCase c;
-    c.classname = "shardrun.queue";
-    c.name = fmt::format("refused unit {}", q.id);
-    c.message = "refused, not run: " + why;
-    c.type = "shardrun.queue.refused";
-    nlohmann::json meta = {{"id", q.id},         {"entry", q.entry},
-                           {"tests", q.tests},   {"attempt", q.attempt},
-                           {"node", node},       {"result", "refused"},
-                           {"note", c.message},  {"predicted_seconds", q.predicted_seconds},
-                           {"timings_ok", false}};
-    nlohmann::json stored = {
-        {"shardrun_result", 1}, {"unit", meta}, {"junit", render_fragment(suite_name, "", {c})}};
-    return stored.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    return refused_result(suite_name, q, why, node);
   };
   hooks.entry_name = [&suite](const Unit& u) { return suite.tests.at(u.entry).name; };
   hooks.result_of = [&suite, &jobs, record_of, limit, node](const Unit& unit) {
@@ -153,7 +124,7 @@ RedisSourceHooks queue_hooks(const Suite& suite, const std::vector<PlanEntry>& e
     std::error_code ec;
     bool junit_cases = fs::exists(jobs.unit_junit(unit), ec);
     return stored_result(suite, unit, rec, node, junit_cases,
-                         unit_fragment(suite, jobs, rec, unit, limit));
+                         unit_fragment(suite, jobs.unit_junit(unit), rec, unit, limit));
   };
   return hooks;
 }

@@ -1,10 +1,10 @@
-// The result a node stores in the shared queue (queue_fragment.cpp): a JSON
+// The result a node stores in the shared queue (queue_results.hpp): a JSON
 // text of the unit's facts around its JUnit fragment, read back field by
 // field; anything else is handed to the JUnit reader as it is.
 #include <catch2/catch.hpp>
 #include <string>
 
-#include "shardrun/queue_run.hpp"
+#include "shardrun/queue_results.hpp"
 
 using namespace shardrun;
 
@@ -34,8 +34,8 @@ TEST_CASE("a stored result carries the unit, its node and times, and the fragmen
   rec.start = 10;
   rec.end = 13.5;
   rec.result = "passed";
-  std::string text = app::stored_result(suite, unit, &rec, "host-1-abcd", true, "<testsuites/>");
-  app::StoredResult back = app::read_stored_result(text);
+  std::string text = stored_result(suite, unit, &rec, "host-1-abcd", true, "<testsuites/>");
+  StoredResult back = read_stored_result(text);
   CHECK(back.junit == "<testsuites/>");
   REQUIRE(back.meta.is_object());
   CHECK(back.meta["node"] == "host-1-abcd");
@@ -52,13 +52,13 @@ TEST_CASE("a stored result carries the unit, its node and times, and the fragmen
 }
 
 TEST_CASE("a bare or malformed stored result is all JUnit, with no facts") {
-  app::StoredResult bare = app::read_stored_result("<testsuite/>");
+  StoredResult bare = read_stored_result("<testsuite/>");
   CHECK(bare.meta.is_null());
   CHECK(bare.junit == "<testsuite/>");
   std::string cut = R"({"shardrun_result": 1, "unit": {"id": 1}, "junit": "<testsu)";
-  app::StoredResult malformed = app::read_stored_result(cut);
+  StoredResult malformed = read_stored_result(cut);
   CHECK(malformed.meta.is_null());
   CHECK(malformed.junit == cut);  // the reader reports it unreadable
-  app::StoredResult wrong = app::read_stored_result(R"({"unit": [], "junit": 3})");
+  StoredResult wrong = read_stored_result(R"({"unit": [], "junit": 3})");
   CHECK(wrong.meta.is_null());
 }

@@ -1,20 +1,26 @@
-// A finished unit's result as the shared queue stores it: a JUnit fragment
-// of its testcases, texts cut to --output-limit, written by the report
-// writer (so the text rules apply) and read by `shardrun report` through the
-// same sanitising reader as any other input.
+// A unit's result as the shared queue stores it (queue_results.hpp).
 #include <fmt/format.h>
+#include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <fstream>
 #include <sstream>
 
-#include "shardrun/queue_run.hpp"
+#include "shardrun/queue_results.hpp"
 
-namespace shardrun::app {
+namespace shardrun {
 
 namespace fs = std::filesystem;
 
 namespace {
+
+std::string read_all(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
 
 std::string log_tail(const std::string& log, junit::TextLimit limit) {
   std::ifstream in(log, std::ios::binary);
@@ -53,10 +59,45 @@ std::vector<junit::SyntheticCase> cases_of_file(const fs::path& path, junit::Tex
 
 }  // namespace
 
-std::string unit_fragment(const Suite& suite, const JobBuilder& jobs, const UnitRecord* rec,
+std::string render_fragment(const std::string& suite_name, const std::string& entry,
+                            const std::vector<junit::SyntheticCase>& cases) {
+  static std::atomic<unsigned> counter{0};
+  fs::path path =
+      fs::temp_directory_path() / fmt::format("shardrun-fragment-{}-{}.xml", ::getpid(), counter++);
+  {
+    junit::ReportWriter writer(path, suite_name);
+    junit::SuiteLabel label;
+    label.entry = entry;
+    writer.add_synthetic_suite(suite_name, label, cases);
+    writer.commit();
+  }
+  std::string xml = read_all(path);
+  std::error_code ec;
+  fs::remove(path, ec);
+  return xml;
+}
+
+std::string refused_result(const std::string& suite_name, const QueueUnit& q,
+                           const std::string& why, const std::string& node) {
+  junit::SyntheticCase c;
+  c.classname = "shardrun.queue";
+  c.name = fmt::format("refused unit {}", q.id);
+  c.message = "refused, not run: " + why;
+  c.type = "shardrun.queue.refused";
+  nlohmann::json meta = {{"id", q.id},         {"entry", q.entry},
+                         {"tests", q.tests},   {"attempt", q.attempt},
+                         {"node", node},       {"result", "refused"},
+                         {"note", c.message},  {"predicted_seconds", q.predicted_seconds},
+                         {"timings_ok", false}};
+  nlohmann::json stored = {
+      {"shardrun_result", 1}, {"unit", meta}, {"junit", render_fragment(suite_name, "", {c})}};
+  return stored.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+std::string unit_fragment(const Suite& suite, const fs::path& junit_path, const UnitRecord* rec,
                           const Unit& unit, junit::TextLimit limit) {
   const std::string& entry = suite.tests.at(unit.entry).name;
-  std::vector<junit::SyntheticCase> cases = cases_of_file(jobs.unit_junit(unit), limit);
+  std::vector<junit::SyntheticCase> cases = cases_of_file(junit_path, limit);
   bool any_failing = false;
   for (const junit::SyntheticCase& c : cases)
     any_failing |= c.outcome == junit::Outcome::kFailed || c.outcome == junit::Outcome::kErrored;
@@ -136,4 +177,4 @@ StoredResult read_stored_result(const std::string& text) {
   return r;
 }
 
-}  // namespace shardrun::app
+}  // namespace shardrun
