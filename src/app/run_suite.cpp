@@ -8,7 +8,6 @@
 #include <ctime>
 #include <thread>
 
-#include "shardrun/queue_run.hpp"
 #include "shardrun/app.hpp"
 #include "shardrun/ci_report.hpp"
 #include "shardrun/discovery.hpp"
@@ -18,6 +17,7 @@
 #include "shardrun/junit.hpp"
 #include "shardrun/leftovers.hpp"
 #include "shardrun/plan_io.hpp"
+#include "shardrun/queue_run.hpp"
 #include "shardrun/results.hpp"
 #include "shardrun/run_listener.hpp"
 #include "shardrun/selection.hpp"

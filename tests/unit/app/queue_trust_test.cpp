@@ -6,8 +6,8 @@
 #include <variant>
 #include <vector>
 
-#include "shardrun/queue_run.hpp"
 #include "../temp_dir.hpp"
+#include "shardrun/queue_run.hpp"
 
 using namespace shardrun;
 namespace fs = std::filesystem;
