@@ -13,23 +13,13 @@
 #include <thread>
 
 #include "shardrun/error.hpp"
+#include "shardrun/file_text.hpp"
 #include "shardrun/queue_results.hpp"
 #include "shardrun/queue_trust.hpp"
 
 namespace shardrun::app {
 
 namespace fs = std::filesystem;
-
-namespace {
-
-std::string read_all(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
-}  // namespace
 
 namespace {
 
@@ -65,7 +55,7 @@ RedisSourceOptions queue_options(const Options& options) {
 }
 
 std::string suite_digest(const fs::path& suite_file, const std::vector<PlanEntry>& entries) {
-  return run_digest(read_all(suite_file), entries);
+  return run_digest(read_file_or_empty(suite_file), entries);
 }
 
 bool join_queue(const RedisSourceOptions& source, std::chrono::milliseconds init_timeout,

@@ -25,7 +25,11 @@ namespace {
 //     is the total over the shard count, or the longest group if that is
 //     longer.
 //  2. Build a candidate plan per Shape: "m main units per shard, then a tail
-//     of small units made of each entry's smallest groups". A group larger
+//     of small units made of each entry's smallest groups" (equal units, or
+//     units that halve level by level: pack_halving). An entry known from
+//     history whose predictions may be off by 20 % or more keeps that much
+//     of its time (at most 30 %) in the tail: only shapes with such a tail
+//     are candidates (least_tail). A group larger
 //     than a main unit (of at most kMaxCutsPerShard a shard; a group known
 //     only by guesses: larger than a shard's share) is cut into as few
 //     contiguous pieces as fit (each piece pays the group's load); the
@@ -346,6 +350,7 @@ void pack_halving(const Work& w, std::vector<Item> tail, double seconds, int sha
 // be mostly start-ups.
 double least_tail(const std::vector<Work>& work, int shards) {
   double need = 0;
+  if (shards < 2) return need;  // nothing to balance
   for (const Work& w : work) {
     if (!w.startup_known || w.noise < kTailNoise) continue;
     double share = std::min(w.noise, kMaxLeastTail);

@@ -7,6 +7,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "shardrun/file_text.hpp"
 #include "shardrun/queue_results.hpp"
 
 namespace shardrun {
@@ -15,18 +16,8 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string read_all(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
 std::string log_tail(const std::string& log, junit::TextLimit limit) {
-  std::ifstream in(log, std::ios::binary);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return junit::tail_text(text.str(), limit);
+  return junit::tail_text(read_file_or_empty(log), limit);
 }
 
 // The testcases of the unit's own JUnit file, texts cut to `limit`.
@@ -71,7 +62,7 @@ std::string render_fragment(const std::string& suite_name, const std::string& en
     writer.add_synthetic_suite(suite_name, label, cases);
     writer.commit();
   }
-  std::string xml = read_all(path);
+  std::string xml = read_file_or_empty(path);
   std::error_code ec;
   fs::remove(path, ec);
   return xml;

@@ -12,6 +12,7 @@
 
 #include "shardrun/atomic_file.hpp"
 #include "shardrun/error.hpp"
+#include "shardrun/file_text.hpp"
 
 namespace shardrun::runner_detail {
 
@@ -19,15 +20,8 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string read_small_file(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
 std::string boot_id() {
-  std::string id = read_small_file("/proc/sys/kernel/random/boot_id");
+  std::string id = read_file_or_empty("/proc/sys/kernel/random/boot_id");
   while (!id.empty() && (id.back() == '\n' || id.back() == ' ')) id.pop_back();
   return id.empty() ? "-" : id;
 }
@@ -59,7 +53,7 @@ std::optional<LedgerOwner> LedgerOwner::parse(const std::string& text) {
 }
 
 std::optional<unsigned long long> process_start_ticks(pid_t pid) {
-  std::string stat = read_small_file(fs::path("/proc") / std::to_string(pid) / "stat");
+  std::string stat = read_file_or_empty(fs::path("/proc") / std::to_string(pid) / "stat");
   // "pid (comm) state ppid ...": comm may hold spaces and parentheses, so
   // count fields from the last ')'. Field 3 (state) is the first after it.
   std::size_t paren = stat.rfind(')');
@@ -93,7 +87,7 @@ fs::path ledger_dir(const fs::path& run_dir) {
 }
 
 std::vector<pid_t> recorded_groups(const fs::path& ledger_dir) {
-  std::string text = read_small_file(ledger_dir / "groups");
+  std::string text = read_file_or_empty(ledger_dir / "groups");
   std::set<pid_t> live;
   std::size_t start = 0;
   for (std::size_t end; (end = text.find('\n', start)) != std::string::npos; start = end + 1) {

@@ -24,6 +24,7 @@
 #include <fmt/format.h>
 
 #include "shardrun/child_ledger.hpp"
+#include "shardrun/file_text.hpp"
 #include "shardrun/leftovers.hpp"
 
 namespace shardrun {
@@ -32,13 +33,6 @@ namespace fs = std::filesystem;
 using runner_detail::LedgerOwner;
 
 namespace {
-
-std::string read_file(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
 
 std::optional<pid_t> parse_pid(const std::string& name) {
   if (name.empty() || name.size() > 9 || name.find_first_not_of("0123456789") != std::string::npos)
@@ -56,7 +50,7 @@ struct ProcStat {
 };
 
 std::optional<ProcStat> read_stat(pid_t pid) {
-  std::string text = read_file(fs::path("/proc") / std::to_string(pid) / "stat");
+  std::string text = read_file_or_empty(fs::path("/proc") / std::to_string(pid) / "stat");
   std::size_t paren = text.rfind(')');
   if (paren == std::string::npos) return std::nullopt;
   // Fields from 3: state, ppid, pgrp, ..., starttime is field 22.
@@ -89,7 +83,7 @@ GroupMap scan_groups() {
 // Whether the process's initial environment has exactly `entry` (NAME=VALUE).
 // Unreadable (another user's process, or gone): no.
 bool environment_has(pid_t pid, const std::string& entry) {
-  std::string environ = read_file(fs::path("/proc") / std::to_string(pid) / "environ");
+  std::string environ = read_file_or_empty(fs::path("/proc") / std::to_string(pid) / "environ");
   std::string needle = std::string(1, '\0') + entry + '\0';
   return (std::string(1, '\0') + environ).find(needle) != std::string::npos;
 }
@@ -178,7 +172,7 @@ LeftoverCleanup clean_leftovers(const fs::path& runs_dir, const std::string& own
     const fs::path ledger = runner_detail::ledger_dir(it->path());
     if (!fs::exists(ledger / "owner", entry_ec) || fs::exists(ledger / "cleaned", entry_ec))
       continue;
-    std::optional<LedgerOwner> owner = LedgerOwner::parse(read_file(ledger / "owner"));
+    std::optional<LedgerOwner> owner = LedgerOwner::parse(read_file_or_empty(ledger / "owner"));
     if (!owner || runner_detail::owner_alive(*owner)) continue;
 
     LeftoverCleanup::Run run;
