@@ -27,7 +27,7 @@ namespace {
 //  2. Build a candidate plan per Shape: "m main units per shard, then a tail
 //     of small units made of each entry's smallest groups" (equal units, or
 //     units that halve level by level: pack_halving). An entry known from
-//     history whose predictions may be off by 20 % or more keeps that much
+//     history whose predictions may be off by 10 % or more keeps that much
 //     of its time (at most 30 %) in the tail: only shapes with such a tail
 //     are candidates (least_tail). A group larger
 //     than a main unit (of at most kMaxCutsPerShard a shard; a group known
@@ -56,13 +56,13 @@ struct Shape {
 constexpr int kHalving = -1;
 // Fewest units first: among equal scores the earlier shape wins.
 constexpr Shape kShapes[] = {
-    {1, 0.0, 0},        {1.5, 0.0, 0}, {1, 0.15, 1},       {2, 0.0, 0}, {1, 0.3, 3}, {2, 0.3, 2},
-    {1, 0.3, kHalving}, {1, 0.45, 4},  {1, 0.5, kHalving}, {3, 0.3, 2}, {4, 0.3, 4},
+    {1, 0.0, 0}, {1.5, 0.0, 0}, {1, 0.15, 1}, {1, 0.15, kHalving}, {2, 0.0, 0}, {1, 0.3, kHalving},
+    {1, 0.3, 3}, {2, 0.3, 2},   {1, 0.45, 4}, {1, 0.5, kHalving},  {3, 0.3, 2}, {4, 0.3, 4},
 };
 // An entry known from history whose predictions may be off by at least this
 // (Work::noise) keeps that share of its time, up to kMaxLeastTail, in the
 // dynamic tail (least_tail).
-constexpr double kTailNoise = 0.2;
+constexpr double kTailNoise = 0.1;
 constexpr double kMaxLeastTail = 0.3;
 // The smallest unit of a halving tail, in start-ups: a unit shorter than
 // this spends more than a quarter of its time starting.
@@ -379,6 +379,7 @@ std::vector<Batch> build(const std::vector<Work>& work, const std::vector<Batch>
     for (std::size_t g = 0; g < w.groups.size(); ++g)
       add_items(w, g, guessed(w.groups[g]) ? std::max(cut_capacity, span) : cut_capacity, items);
     std::vector<Item> tail;
+    double capacity = main_capacity;
     // An entry that fits in one main unit stays whole: splitting it would
     // only add start-ups. Otherwise its smallest items, up to the tail's
     // share, make the tail.
@@ -392,8 +393,17 @@ std::vector<Batch> build(const std::vector<Work>& work, const std::vector<Batch>
         tail.push_back(std::move(items.back()));
         items.pop_back();
       }
+      // The tail takes whole items, so it rarely gets all its share; the
+      // main units are sized by the main part that is left, so that there
+      // are per_shard of them a shard and not one more (on sympy's history
+      // a third main unit of 19 s went to a shard after its first, and the
+      // other shard took the whole tail alongside: nothing was left to even
+      // out the shards' ends).
+      double main = 0;
+      for (const Item& item : items) main += item.seconds;
+      if (main + taken > 0) capacity = span * main / (main + taken) / shape.per_shard;
     }
-    pack(w, std::move(items), main_capacity, plan);
+    pack(w, std::move(items), capacity, plan);
     if (halving)
       pack_halving(w, std::move(tail), span * shape.tail_share, shards, plan);
     else
