@@ -341,8 +341,8 @@ void pack_halving(const Work& w, std::vector<Item> tail, double seconds, int sha
 // measured prediction error. Scoring alone would not keep it: the simulated
 // errors are uniform per unit, so one unit a shard scores within kSlack of
 // a tail, but real errors are lumpy and sit in the longest tests (numpy's
-// test_large_zip took 24 s, then 15 s; sympy's test_factorint 2 s or 16 s
-// by its random seed), and with one unit a shard the shard whose unit ran
+// test_large_zip took 24 s, then 15 s; sympy's test_factorint 2 to 28 s by
+// a random draw), and with one unit a shard the shard whose unit ran
 // short then idles while the other finishes (numpy, 2 shards: 21 s and 39 s
 // against 30 s predicted each). Entries whose predictions have been right
 // (noise under kTailNoise) and plans on no history (whose guesses are drawn
