@@ -227,12 +227,8 @@ TEST_CASE("after one run, before any error is measured, a warm plan keeps a halv
   }
   t.record_unit("py", 0.43, 0);
   REQUIRE_FALSE(t.error("py").has_value());
-  PlanOptions o;
-  o.shards = 2;
-  std::vector<Unit> plan = make_plan({e}, t, o);
-  check_plan_shape(plan, {e});
-  double total = 0;
-  for (const Unit& u : plan) total += u.predicted_seconds;
+  std::vector<Unit> plan = checked_plan({e}, t, 2);
+  const double total = predicted_total(plan);
   CHECK(plan.size() > 2);
   // Longest first: the 31 s file starts at once.
   CHECK(std::count(plan.front().tests.begin(), plan.front().tests.end(), "test_0.py") == 1);
@@ -257,13 +253,8 @@ TEST_CASE("a tail that got less than its share leaves one main unit a shard, not
   Timings t;
   PlanEntry e = timed_entry(t, 0, "py", files, 0.2);
   for (int run = 0; run < 4; ++run) t.record_error("py", 0.15);
-  PlanOptions o;
-  o.shards = 2;
-  std::vector<Unit> plan = make_plan({e}, t, o);
-  check_plan_shape(plan, {e});
-  double total = 0;
-  for (const Unit& u : plan) total += u.predicted_seconds;
-  const double share = total / 2;
+  std::vector<Unit> plan = checked_plan({e}, t, 2);
+  const double share = predicted_total(plan) / 2;
   std::size_t main = 0;
   for (const Unit& u : plan)
     if (u.predicted_seconds > 0.3 * share) ++main;

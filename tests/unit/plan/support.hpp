@@ -79,6 +79,13 @@ inline double sum(const std::vector<double>& v) {
   return s;
 }
 
+/// The predicted seconds of all units of a plan.
+inline double predicted_total(const std::vector<Unit>& plan) {
+  double s = 0;
+  for (const Unit& u : plan) s += u.predicted_seconds;
+  return s;
+}
+
 /// The invariants of any plan: ids 0..n-1 in order, longest first, every
 /// discovered id exactly once and only in a unit of its own entry, ids of a
 /// unit in discovery order, one unit per non-discovered entry.
@@ -115,6 +122,16 @@ inline void check_plan_shape(const std::vector<Unit>& plan, const std::vector<Pl
       REQUIRE(whole_units[e.entry] == 1);
     }
   }
+}
+
+/// A plan of `entries` on `shards` shards, checked against those invariants.
+inline std::vector<Unit> checked_plan(const std::vector<PlanEntry>& entries, const Timings& timings,
+                                      int shards) {
+  PlanOptions o;
+  o.shards = shards;
+  std::vector<Unit> plan = make_plan(entries, timings, o);
+  check_plan_shape(plan, entries);
+  return plan;
 }
 
 }  // namespace plan_test
