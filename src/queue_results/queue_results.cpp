@@ -4,8 +4,6 @@
 
 #include <atomic>
 #include <chrono>
-#include <fstream>
-#include <sstream>
 
 #include "shardrun/file_text.hpp"
 #include "shardrun/queue_results.hpp"
