@@ -44,12 +44,21 @@ class Framework {
   /// Whether the entry's command writes JUnit: it (or the entry's env)
   /// mentions the {junit} placeholder. The same for every runner so far.
   virtual bool writes_junit(const Entry& entry) const;
+
+  /// Whether a unit of `entry` that exited with `exit_code` and reported
+  /// `testcases` testcases found no test to run, and nothing else went
+  /// wrong: a unit of test files that hold none, or whose tests the
+  /// command's own selection (pytest -k) leaves out. Such a unit has not
+  /// failed; shardrun made it, and the same files in one run of the whole
+  /// suite would not fail it. No runner says this but pytest.
+  virtual bool found_no_tests(const Entry& entry, int exit_code, std::size_t testcases) const;
 };
 
 /// pytest: `--collect-only -q` output (its summary skipped), node ids
 /// ("a/test_x.py::T::t[1]") matched to junitxml's classname "a.test_x.T" and
 /// name "t[1]", and test files ("a/test_x.py") to every testcase of their
-/// module.
+/// module; exit status 5 ("no tests collected") with an empty report, from
+/// a command that names pytest, is a unit that found no tests.
 const Framework& pytest();
 
 /// Any other runner: one id per line, an id is reported by the testcase

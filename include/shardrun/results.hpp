@@ -47,7 +47,10 @@ struct Finished {
   bool junit_ok = false;        ///< ... and it was read
   std::string junit_path;
   std::string junit_error;
-  bool any_case_failed = false;      ///< a testcase of the JUnit failed or errored
+  bool any_case_failed = false;  ///< a testcase of the JUnit failed or errored
+  /// The runner found no test in the unit, and said so by its exit status
+  /// alone (pytest's 5 with an empty report): not a failure.
+  bool found_no_tests = false;
   std::vector<std::string> missing;  ///< test ids without a testcase (all, without JUnit)
 };
 
@@ -111,9 +114,10 @@ int exit_status(const RunEnd& end);
 bool too_long_to_start(const ExitStatus& status);
 
 /// Fills in what a unit's testcases say (`cases`: those of its JUnit, empty
-/// when it was not read): whether one failed, and which of `f.tests` got no
+/// when it was not read): whether one failed, which of `f.tests` got no
 /// testcase, as the entry's framework matches them (frameworks.hpp); all of
-/// them unless `f.junit_ok` (case_facts.cpp).
+/// them unless `f.junit_ok` (case_facts.cpp); and whether the runner found
+/// no test to run (read JUnit only).
 void add_case_facts(Finished& f, const Entry& entry, const std::vector<junit::CaseSummary>& cases);
 
 }  // namespace shardrun::results

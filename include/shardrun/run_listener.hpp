@@ -9,7 +9,9 @@
 // status; public for its tests.
 
 #include <deque>
+#include <map>
 #include <optional>
+#include <set>
 #include <unordered_map>
 
 #include "shardrun/job_builder.hpp"
@@ -59,10 +61,17 @@ class RunListener final : public SchedulerListener {
   /// Retries per entry (index into Suite::tests); missing entries: 0.
   void set_retries(std::vector<int> per_entry) { retries_ = std::move(per_entry); }
 
+  /// Whether this run's units are all of the plan's (not a CI node's part,
+  /// not a shared queue's): then an entry none of whose units found a test
+  /// (pytest's exit status 5 in each) gets an errored testcase at finish(),
+  /// as one pytest run of the whole suite would have failed.
+  void set_sees_every_unit(bool every) { sees_every_unit_ = every; }
+
   /// --output-limit: lines (and as many KiB) of log or text kept per item.
   void set_output_limit(std::size_t lines) { limit_ = junit::TextLimit{lines, lines * 1024}; }
 
-  /// Writes any test still held as the failure it last was. Call once, after
+  /// Writes any test still held as the failure it last was, and the error
+  /// of an entry that found no test (set_sees_every_unit). Call once, after
   /// the scheduler has returned and before the report is committed.
   void finish();
 
@@ -141,6 +150,10 @@ class RunListener final : public SchedulerListener {
   results::RetryBook book_;
   std::vector<FlakyTest> flaky_;
   ShardSpanBook spans_;
+  bool sees_every_unit_ = false;
+  // Per entry: its units that found no test, and whether any other ended.
+  std::map<std::size_t, int> units_without_tests_;
+  std::set<std::size_t> entries_with_tests_;
   // When each unit started, by unit id: the timestamp of its suites (label_for).
   std::unordered_map<std::size_t, std::chrono::system_clock::time_point> started_at_;
 };

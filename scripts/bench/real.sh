@@ -13,6 +13,7 @@
 #   LOADFILE=0 ...                             # without the xdist loadfile row
 #   SYMPY_FACTORINT=1 ...                      # keep sympy's test_factorint (2-28 s by
 #                                              # a random draw: see below)
+#   SPLIT=0 ...                                # without the "split after" row
 #
 # Per suite and worker count, in one session, one after another:
 #   serial        pytest, one process
@@ -20,6 +21,14 @@
 #   xdist file    pytest -n N --dist loadfile
 #   shardrun cold the suite below, no history (a first CI run)
 #   shardrun warm the same again, with the history of the cold run
+#   split after   not a tool: the test files split into N bins by their times
+#                 in the history of this round's cold and warm runs, and one
+#                 pytest process per bin (split_run.py). The best a plan from
+#                 history could do, to show what the machine allows.
+# Each row shows its wall time and its CPU time (user+sys of all processes):
+# CPU above serial's is work that parallel processes add (start-ups, files
+# loaded twice, and two processes on two cores running slower than one; the
+# "machine:" line measures that last one).
 # The shardrun suite lists test files with `files:` (the fastest mode on
 # real suites: no collection before the first unit, each file loaded once);
 # with MODES containing "discover", also a `discover:` suite (pytest
@@ -29,9 +38,10 @@
 # warm never slower than cold. Ratios are against `xdist load` of the same
 # worker count, measured in the same session. With ROUNDS > 1 every row runs
 # once per round, one round after another (a cold run starts from no history
-# in each round; its warm run follows it), and the table shows each row's
-# median with every round's wall time: single rounds on this machine move by
-# +-10 %, which is as large as the differences measured.
+# in each round; the warm run follows it in odd rounds and comes first in
+# even ones, planned from the previous round's cold run), and the table shows
+# each row's median with every round's wall time: single rounds on this
+# machine move by +-10 %, which is as large as the differences measured.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
@@ -120,29 +130,51 @@ suite_yaml() {
 # tests_in JUNIT: the testcase count of a report (to show every tool ran the same).
 tests_in() {
   "$PY" -c 'import sys, xml.etree.ElementTree as ET
-print(sum(1 for _ in ET.parse(sys.argv[1]).getroot().iter("testcase")))' "$1" 2>/dev/null || echo -
+print(sum(1 for f in sys.argv[1:] for _ in ET.parse(f).getroot().iter("testcase")))' "$@" \
+    2>/dev/null || echo -
 }
 
 ROUNDS="${ROUNDS:-1}"
-declare -A WALLS STATUS TESTS
+declare -A WALLS CPUS STATUS TESTS
 ORDER=()
-# run_row SUITE N NAME JUNIT CMD...: measure one command, add its wall time
-# to the row's rounds.
+# run_row SUITE N NAME JUNIT CMD...: measure one command, add its wall and
+# CPU time to the row's rounds (JUNIT: a report, or a glob of several).
 run_row() {
   local suite="$1" n="$2" name="$3" junit="$4"
   shift 4
   local out="$T/measure" key="$suite|$n|$name"
   echo "bench: $suite, $n workers: $name (round $round of $ROUNDS) ..." >&2
   MEASURE_LOG="$T/$suite-$n-${name// /-}.log" measure "$LIMIT" "$out" "$@"
-  local status wall
-  read -r status wall _ <"$out"
+  local status wall cpu
+  read -r status wall cpu _ <"$out"
   [[ -v "WALLS[$key]" ]] || ORDER+=("$key")
   WALLS[$key]="${WALLS[$key]:-} $wall"
+  CPUS[$key]="${CPUS[$key]:-} $cpu"
   [[ $status == ok ]] || STATUS[$key]="$status"
-  TESTS[$key]="$(tests_in "$junit")"
+  # shellcheck disable=SC2086 # a glob of reports, expanded on purpose
+  TESTS[$key]="$(tests_in $junit)"
+}
+
+# contention: how much slower each of two CPU-bound processes runs when both
+# run at once than one alone (1.00 on two idle cores; more where the cores
+# share a physical core or a power budget).
+contention() {
+  local spin='import time
+t = time.perf_counter(); s = 0
+for i in range(20_000_000): s += i * i
+print(time.perf_counter() - t)'
+  local alone both
+  alone="$("$PY" -c "$spin")"
+  both="$({
+    "$PY" -c "$spin" &
+    "$PY" -c "$spin"
+    wait
+  } | sort -g | tail -n 1)"
+  ratio "$both" "$alone"
 }
 
 machine_line
+echo "machine: two CPU-bound processes at once each take $(contention) x the time of one alone"
 for ((round = 1; round <= ROUNDS; round++)); do
   for suite in $SUITES; do
     case "$suite" in
@@ -163,11 +195,35 @@ for ((round = 1; round <= ROUNDS; round++)); do
         state="$T/state-$suite-$n-$mode"
         rm -rf "$state"
         mkdir -p "$state"
-        for temp in cold warm; do
-          run_row "$suite" "$n" "shardrun $mode $temp" "$state/$temp.xml" \
-            "$SHARDRUN_BIN" --workers "$n" --timings "$state/timings.json" \
-            --runs-dir "$state/runs" --junit "$state/$temp.xml" "$yaml"
+        # The warm run is planned from the history of one cold run. It does
+        # not always run right after it: in even rounds it runs first, from
+        # the history of the previous round's cold run, so that a drift of
+        # the machine within a round does not always land on the same row.
+        hist="$T/history-$suite-$n-$mode.json"
+        order="cold warm"
+        ((round % 2 == 0)) && [[ -f $hist ]] && order="warm cold"
+        for temp in $order; do
+          if [[ $temp == cold ]]; then
+            rm -f "$state/cold-timings.json"
+            run_row "$suite" "$n" "shardrun $mode $temp" "$state/$temp.xml" \
+              "$SHARDRUN_BIN" --workers "$n" --timings "$state/cold-timings.json" \
+              --runs-dir "$state/runs" --junit "$state/$temp.xml" "$yaml"
+            cp "$state/cold-timings.json" "$hist"
+            [[ $order == "cold warm" ]] && cp "$hist" "$state/timings.json"
+          else
+            [[ $order == "warm cold" ]] && cp "$hist" "$state/timings.json"
+            run_row "$suite" "$n" "shardrun $mode $temp" "$state/$temp.xml" \
+              "$SHARDRUN_BIN" --workers "$n" --timings "$state/timings.json" \
+              --runs-dir "$state/runs" --junit "$state/$temp.xml" "$yaml"
+          fi
         done
+        if [[ $mode == files && ${SPLIT:-1} == 1 ]]; then
+          files=()
+          for d in "${DIRS[@]}"; do files+=("$d"/test_*.py); done
+          run_row "$suite" "$n" "split after" "$state/split-*.xml" \
+            "$PY" "$BENCH_DIR/split_run.py" "$state/timings.json" "$n" "$state/split" \
+            -- "${PYTEST[@]}" "${EXTRA[@]}" -- "${files[@]}"
+        fi
         # KEEP=DIR: keep the runs (run.json: each unit's predicted and actual
         # time) and the history, to see why a row is what it is.
         if [[ -n ${KEEP:-} ]]; then
@@ -180,7 +236,7 @@ for ((round = 1; round <= ROUNDS; round++)); do
 done
 
 echo
-printf '%-6s %3s  %-22s %8s  %7s  %-8s %6s  %s\n' suite N tool median "vs load" status tests rounds
+printf '%-6s %3s  %-22s %8s  %7s  %8s  %-8s %6s  %s\n' suite N tool median "vs load" cpu status tests rounds
 for key in "${ORDER[@]}"; do
   IFS='|' read -r suite n name <<<"$key"
   # shellcheck disable=SC2086 # word splitting intended: the rounds' walls
@@ -188,7 +244,10 @@ for key in "${ORDER[@]}"; do
   ref=-
   # shellcheck disable=SC2086
   [[ $name != serial && -v "WALLS[$suite|$n|xdist load]" ]] && ref="$(median ${WALLS[$suite|$n|xdist load]})"
-  printf '%-6s %3s  %-22s %7ss  %7s  %-8s %6s  %s\n' "$suite" "$n" "$name" "$wall" \
-    "$(ratio "$wall" "$ref")" "${STATUS[$key]:-ok}" "${TESTS[$key]}" "${WALLS[$key]# }"
+  # shellcheck disable=SC2086
+  cpu="$(median ${CPUS[$key]})"
+  printf '%-6s %3s  %-22s %7ss  %7s  %7ss  %-8s %6s  %s\n' "$suite" "$n" "$name" "$wall" \
+    "$(ratio "$wall" "$ref")" "$cpu" "${STATUS[$key]:-ok}" "${TESTS[$key]}" "${WALLS[$key]# }"
 done
+echo "(cpu: the median of the rounds' user+sys time of the command and all its processes)"
 echo "(status exit=1: some of the suite's own tests fail on this machine, the same for every tool)"

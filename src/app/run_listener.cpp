@@ -155,6 +155,10 @@ UnitVerdict RunListener::on_unit_end(int shard, const Unit& unit, const Completi
   const results::Finished facts = gather(shard, unit, done, rec, pending, written_failures);
   const results::Decision decision = results::decide(facts);
   rec.note = decision.note;
+  if (facts.found_no_tests)
+    ++units_without_tests_[unit.entry];
+  else if (decision.result != results::Result::kSplit)
+    entries_with_tests_.insert(unit.entry);
 
   UnitVerdict verdict;
   if (decision.halves) requeue_halves(unit, decision.halves->ids, decision.halves->origin, verdict);

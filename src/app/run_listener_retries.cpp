@@ -172,6 +172,21 @@ void RunListener::finish() {
     UnitRecord ignored;
     write_held(keys, -1, unit, ignored);
   }
+  if (!sees_every_unit_) return;
+  for (const auto& [entry, count] : units_without_tests_) {
+    if (entries_with_tests_.count(entry)) continue;
+    Unit unit;
+    unit.entry = entry;
+    unit.label = jobs_.suite().tests[entry].name;
+    std::string message = fmt::format(
+        "no tests collected: none of this entry's {} unit{} found a test to run (exit status 5 "
+        "in each), as one pytest run of all its files would have said",
+        count, count == 1 ? "" : "s");
+    UnitRecord ignored;
+    write_cases(
+        ignored, unit,
+        synthesize(unit, {}, junit::Outcome::kErrored, message, "shardrun.no-tests", message, 0.0));
+  }
 }
 
 }  // namespace shardrun

@@ -147,6 +147,9 @@ struct Planned {
   std::vector<PlanEntry> entries;  // discovered: what a queued unit may name
   bool discovery_interrupted = false;
   bool listed = false;  // --list printed the entries: nothing runs
+  // This machine runs every unit of the plan (no CI-node split, no plan
+  // file that may be a part): it may judge an entry by all of its units.
+  bool all_units = false;
 };
 
 // Discovered test ids batched by predicted time, longest first; or exactly
@@ -209,6 +212,7 @@ Planned plan_run(const Options& options, RunSetup& run, const InterruptSource& i
   planned.entries = entries;
   if (node && node->second > 1)
     planned.units = select_node(planned.units, node->first, node->second);
+  planned.all_units = !options.queue && !(node && node->second > 1);
   return planned;
 }
 
@@ -345,6 +349,7 @@ int run_suite(const Options& options, const InterruptSource& interrupts) {
   for (const Entry& entry : run.suite.tests)
     retries.push_back(options.retries.value_or(entry.retries));
   listener.set_retries(std::move(retries));
+  listener.set_sees_every_unit(planned.all_units);
   status.set_total(units.size());
   status.message(fmt::format("shardrun: {} — {} units on {} shards (run {})", run.suite.name,
                              units.size(), shards, run.context.run_dir.string()));

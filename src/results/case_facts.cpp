@@ -17,8 +17,12 @@ void add_case_facts(Finished& f, const Entry& entry, const std::vector<junit::Ca
     f.missing = f.tests;
     return;
   }
+  const frameworks::Framework& framework = frameworks::framework_for(entry);
+  const ExitStatus& st = f.status;
+  f.found_no_tests = st.kind == ExitStatus::Kind::kExited && !st.timed_out && !st.interrupted &&
+                     framework.found_no_tests(entry, st.code, cases.size());
   std::vector<bool> reported(f.tests.size(), false);
-  for (long owner : frameworks::framework_for(entry).id_of_cases(f.tests, cases))
+  for (long owner : framework.id_of_cases(f.tests, cases))
     if (owner >= 0) reported[static_cast<std::size_t>(owner)] = true;
   for (std::size_t i = 0; i < f.tests.size(); ++i)
     if (!reported[i]) f.missing.push_back(f.tests[i]);

@@ -4,6 +4,8 @@
 //   crashed, 2+ tests without a result crash isolation: those run again in halves
 //   crashed, JUnit read, 1 test left   that test errored (shardrun.crash)
 //   JUnit expected, unreadable         every test errored (shardrun.junit)
+//   JUnit read, the runner found no
+//     test (pytest: 5, no testcase)    passed, with a note (files without tests)
 //   JUnit read, command failed, but no
 //     failing testcase                 every test errored (shardrun.exit-status),
 //                                      written at once: never retried
@@ -61,7 +63,13 @@ void decide_reported(const Finished& unit, Decision& d) {
     d.note = fmt::format("{}; JUnit XML {}: {}", d.outcome_text, unit.junit_path, unit.junit_error);
     d.synthesized = made_up(unit.tests, junit::Outcome::kErrored, d.note, "shardrun.junit");
   } else if (unit.junit_expected) {
-    if (!st.success() && !unit.any_case_failed) {
+    if (unit.found_no_tests) {
+      // pytest's "no tests collected" for a unit shardrun made: its files
+      // hold no test (or the command deselects them all), which a run of
+      // the whole suite would not fail on. An entry none of whose units
+      // found a test fails the run (RunListener::finish).
+      d.note = fmt::format("{}: no tests collected in this unit's files", d.outcome_text);
+    } else if (!st.success() && !unit.any_case_failed) {
       // The command failed but its report shows no failure: still a failure,
       // of the command rather than of a test, so it is never retried.
       d.note = fmt::format("{}, but its JUnit XML shows no failure", d.outcome_text);
@@ -165,7 +173,7 @@ Result result_of(const Finished& unit, const Decision& decision, int failures) {
   if (decision.result) return *decision.result;
   const ExitStatus& st = unit.status;
   if (!unit.junit_expected) return from_status(st);
-  if (st.success()) return failures == 0 ? Result::kPassed : Result::kFailed;
+  if (st.success() || unit.found_no_tests) return failures == 0 ? Result::kPassed : Result::kFailed;
   return from_status(st);
 }
 

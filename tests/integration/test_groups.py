@@ -216,3 +216,30 @@ def test_bad_group_regex_is_a_suite_error(shardrun, tmp_path):
     r = shardrun(suite)
     assert r.code == 2, r
     assert "suite.yaml:5:12: error: 'group' is not a valid regular expression" in r.err
+
+
+def test_a_test_file_without_tests_does_not_fail_its_unit_but_an_entry_without_any_does(
+        shardrun, tmp_path):
+    # sympy/ntheory/tests/test_qs.py checks at import and has no test
+    # function: a unit holding only such a file makes pytest exit 5 ("no
+    # tests collected"), which one pytest run of the whole suite never says.
+    write_project(tmp_path, {"test_a.py": ["a1", "a2"]})
+    (tmp_path / "tests" / "test_import_checks.py").write_text("assert sum(range(10)) == 45\n")
+    suite = suite_file(tmp_path, "files")
+    r = shardrun("--workers", "2", suite)
+    alone = [u for u in run_json(r)["units"] if u["tests"] == ["tests/test_import_checks.py"]]
+    assert len(alone) == 1, run_json(r)["units"]  # the case this test is about
+    assert r.code == 0, r
+    assert alone[0]["result"] == "passed"
+    assert "no tests collected" in alone[0]["note"]
+    assert names(r.xml()) == ["test_a1", "test_a2"]
+    assert totals(r.xml())["errors"] == 0
+
+    # Nothing but such files: as `pytest tests/` would, the run fails.
+    (tmp_path / "tests" / "test_a.py").unlink()
+    r = shardrun("--workers", "2", suite)
+    assert r.code == 1, r
+    errors = [tc for tc in r.xml().iter("testcase") if tc.find("error") is not None]
+    assert len(errors) == 1
+    assert errors[0].find("error").get("type") == "shardrun.no-tests"
+    assert "no tests collected" in errors[0].find("error").get("message")

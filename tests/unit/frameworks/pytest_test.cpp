@@ -99,3 +99,21 @@ TEST_CASE("pytest ids may be files when they are not node ids") {
   CHECK_FALSE(pytest().ids_may_be_files({"tests/test_a.py::test_one"}));
   CHECK_FALSE(pytest().ids_may_be_files({}));
 }
+
+TEST_CASE("pytest's exit status 5 with an empty report: the unit found no tests") {
+  Entry entry;
+  entry.command.script = "python3 -m pytest -q {tests} --junitxml={junit}";
+  CHECK(pytest().found_no_tests(entry, 5, 0));
+  // Anything else is what it says: a report with testcases, another status.
+  CHECK_FALSE(pytest().found_no_tests(entry, 5, 1));
+  CHECK_FALSE(pytest().found_no_tests(entry, 1, 0));
+  CHECK_FALSE(pytest().found_no_tests(entry, 0, 0));
+  // A command that does not name pytest: 5 may mean anything there.
+  entry.command.script = "./run-tests.sh {tests} {junit}";
+  CHECK_FALSE(pytest().found_no_tests(entry, 5, 0));
+  entry.command.shell = false;
+  entry.command.argv = {"py.test", "{tests}", "--junitxml={junit}"};
+  CHECK(pytest().found_no_tests(entry, 5, 0));
+  // The generic adapter never says so.
+  CHECK_FALSE(frameworks::generic().found_no_tests(entry, 5, 0));
+}

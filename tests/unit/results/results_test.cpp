@@ -73,6 +73,23 @@ TEST_CASE("exit 1 with a report that shows no failure: every test errored, never
   CHECK(result_of(f, d, 3) == Result::kFailed);
 }
 
+TEST_CASE("a unit that found no tests (pytest's 5): passed with a note, nothing made up") {
+  Finished f = unit_of_three(exited(5));
+  f.found_no_tests = true;
+  f.missing = f.tests;
+  Decision d = decide(f);
+  CHECK_FALSE(d.synthesized);
+  CHECK_FALSE(d.halves);
+  CHECK(d.note == "exit status 5: no tests collected in this unit's files");
+  CHECK(result_of(f, d, 0) == Result::kPassed);
+  // Without the framework's word, exit 5 and an empty report is a failure.
+  f.found_no_tests = false;
+  Decision plain = decide(f);
+  REQUIRE(plain.synthesized);
+  CHECK(plain.synthesized->type == "shardrun.exit-status");
+  CHECK(result_of(f, plain, 3) == Result::kFailed);
+}
+
 TEST_CASE("crashed with several tests without a result: they are isolated in halves") {
   Finished f = unit_of_three(signaled(11));
   f.missing = {"t.py::b", "t.py::c"};
