@@ -22,7 +22,8 @@
 #   shardrun cold the suite below, no history (a first CI run)
 #   shardrun warm the same again, with the history of the cold run
 #   split after   not a tool: the test files split into N bins by their times
-#                 in the history of this round's cold and warm runs, and one
+#                 in the history the warm run left (a cold run's and its own:
+#                 this round's cold run, or the last one in even rounds), one
 #                 pytest process per bin (split_run.py). The best a plan from
 #                 history could do, to show what the machine allows.
 # Each row shows its wall time and its CPU time (user+sys of all processes):

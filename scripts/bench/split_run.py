@@ -4,13 +4,14 @@
     split_run.py TIMINGS N JUNIT_PREFIX -- PYTEST_CMD... -- FILES...
 
 Splits FILES into N bins by their times in shardrun's history TIMINGS (a
-file's load cost plus its tests' time, as learned by the runs of this round),
+file's load cost plus its tests' time, as learned by a cold run and the warm
+run of this round),
 longest first into the least loaded bin, then runs PYTEST_CMD on each bin as
 N processes at once (each with --junitxml=JUNIT_PREFIX-K.xml) and waits for
 all. Exits with the largest exit status.
 
 No scheduler that plans from a history can do much better than this split:
-it is made from the times measured in the same round, it starts one process
+it is made from times measured up to this round, it starts one process
 per worker and nothing else. What it takes shows what the machine allows.
 """
 import json
