@@ -34,7 +34,7 @@ std::string unit_fragment(const Suite& suite, const std::filesystem::path& junit
 /// What the queue stores as a unit's result: a JSON text {"shardrun_result":
 /// 1, "unit": {id, label, entry, tests, attempt, role, node, shard,
 /// start_epoch, end_epoch, actual_seconds, predicted_seconds, estimated,
-/// result, note, timings_ok, junit_cases}, "junit": FRAGMENT}. `rec` null:
+/// result, note, found_no_tests, timings_ok, junit_cases}, "junit": FRAGMENT}. `rec` null:
 /// what is known of the unit only.
 std::string stored_result(const Suite& suite, const Unit& unit, const UnitRecord* rec,
                           const std::string& node, bool junit_cases, const std::string& fragment);
@@ -52,5 +52,18 @@ struct StoredResult {
   std::string junit;
 };
 StoredResult read_stored_result(const std::string& text);
+
+/// An entry of a shared run none of whose units found a test, and how many
+/// units it had: every accepted result of the entry says found_no_tests,
+/// and none of its units was lost or left unrun (`unsettled`: those ids),
+/// since such a unit may have held its tests. A result without facts (an
+/// older node's) or a refused one counts as having found tests.
+struct EntryWithoutTests {
+  std::string suite;
+  std::string entry;
+  std::size_t units = 0;
+};
+std::vector<EntryWithoutTests> entries_without_tests(const RedisQueue::Snapshot& snap,
+                                                     const std::vector<std::size_t>& unsettled);
 
 }  // namespace shardrun

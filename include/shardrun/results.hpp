@@ -89,6 +89,14 @@ struct Decision {
 /// and tests/unit/results/).
 Decision decide(const Finished& unit);
 
+/// The type and message of the error testcase for an entry none of whose
+/// `units` found a test (each exited as Finished::found_no_tests): one
+/// pytest run of all its files would have failed ("no tests collected"), so
+/// the run fails too. Written by a run that saw every unit of the plan, or by
+/// `shardrun report` for a shared queue's run.
+inline constexpr const char* kNoTestsType = "shardrun.no-tests";
+std::string no_tests_message(std::size_t units);
+
 /// The unit's result once its testcases are written: `failures` is how
 /// many of them failed or errored.
 Result result_of(const Finished& unit, const Decision& decision, int failures);

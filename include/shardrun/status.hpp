@@ -46,6 +46,8 @@ struct UnitRecord {
   int skipped = 0;
   int retried = 0;   ///< failed tests of this unit that were queued to run again
   std::string note;  ///< why, for anything but passed
+  /// The runner found no test in it (results::Finished::found_no_tests).
+  bool found_no_tests = false;
   /// The shared queue's node that ran it (`shardrun report`); empty otherwise.
   std::string node;
 };

@@ -13,6 +13,7 @@
 #include "shardrun/app.hpp"
 #include "shardrun/error.hpp"
 #include "shardrun/queue_run.hpp"
+#include "shardrun/results.hpp"
 
 namespace shardrun {
 
@@ -114,6 +115,25 @@ void add_units(junit::ReportWriter& report, const RedisQueue::Snapshot& snap,
   if (!cases.empty()) report.add_synthetic_suite("shardrun", {}, cases);
 }
 
+// An entry none of whose units found a test fails the run, as one pytest
+// run of all its files would have (a local run's listener does the same).
+void add_entries_without_tests(junit::ReportWriter& report, const RedisQueue::Snapshot& snap,
+                               const std::vector<std::size_t>& unsettled) {
+  for (const EntryWithoutTests& e : entries_without_tests(snap, unsettled)) {
+    junit::SyntheticCase c;
+    c.classname = e.suite;
+    c.name = e.entry;
+    c.outcome = junit::Outcome::kErrored;
+    c.message = results::no_tests_message(e.units);
+    c.type = results::kNoTestsType;
+    c.text = c.message;
+    fmt::print(stderr, "shardrun report: {}: {}\n", e.entry, c.message);
+    junit::SuiteLabel label;
+    label.entry = e.entry;
+    report.add_synthetic_suite(e.suite, label, {c});
+  }
+}
+
 }  // namespace
 
 int run_report(const Options& options) {
@@ -130,6 +150,9 @@ int run_report(const Options& options) {
   std::sort(left.begin(), left.end());
   if (waited == Wait::kNodesGone)
     add_units(report, snap, left, "not run: every node stopped before the queue was empty");
+  std::vector<std::size_t> unsettled = snap.lost;
+  unsettled.insert(unsettled.end(), left.begin(), left.end());
+  add_entries_without_tests(report, snap, unsettled);
   report.commit();
   const junit::Totals& t = report.totals();
   fmt::print("shardrun report: {} tests, {} failures, {} errors, {} skipped; {} lost units -> {}\n",

@@ -155,6 +155,7 @@ UnitVerdict RunListener::on_unit_end(int shard, const Unit& unit, const Completi
   const results::Finished facts = gather(shard, unit, done, rec, pending, written_failures);
   const results::Decision decision = results::decide(facts);
   rec.note = decision.note;
+  rec.found_no_tests = facts.found_no_tests;
   if (facts.found_no_tests)
     ++units_without_tests_[unit.entry];
   else if (decision.result != results::Result::kSplit)

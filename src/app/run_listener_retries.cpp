@@ -178,14 +178,12 @@ void RunListener::finish() {
     Unit unit;
     unit.entry = entry;
     unit.label = jobs_.suite().tests[entry].name;
-    std::string message = fmt::format(
-        "no tests collected: none of this entry's {} unit{} found a test to run (exit status 5 "
-        "in each), as one pytest run of all its files would have said",
-        count, count == 1 ? "" : "s");
+    const std::string message = results::no_tests_message(count);
+    status_.message(fmt::format("shardrun: {}: {}", unit.label, message));
     UnitRecord ignored;
-    write_cases(
-        ignored, unit,
-        synthesize(unit, {}, junit::Outcome::kErrored, message, "shardrun.no-tests", message, 0.0));
+    write_cases(ignored, unit,
+                synthesize(unit, {}, junit::Outcome::kErrored, message, results::kNoTestsType,
+                           message, 0.0));
   }
 }
 

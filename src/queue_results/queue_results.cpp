@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <map>
 
 #include "shardrun/file_text.hpp"
 #include "shardrun/queue_results.hpp"
@@ -91,8 +92,11 @@ std::string unit_fragment(const Suite& suite, const fs::path& junit_path, const 
   for (const junit::SyntheticCase& c : cases)
     any_failing |= c.outcome == junit::Outcome::kFailed || c.outcome == junit::Outcome::kErrored;
   const std::string result = rec ? rec->result : "error";
-  // A split unit's tests without a result run again in halves: nothing to add.
-  bool synthesize = result != "split" && (cases.empty() || (result != "passed" && !any_failing));
+  // A split unit's tests without a result run again in halves, and a unit
+  // whose runner found no test in its files has none: nothing to add.
+  const bool found_no_tests = rec && rec->found_no_tests;
+  bool synthesize = result != "split" && !found_no_tests &&
+                    (cases.empty() || (result != "passed" && !any_failing));
   if (synthesize) {
     std::vector<std::pair<std::string, std::string>> names;
     for (const std::string& id : unit.tests)
@@ -139,6 +143,7 @@ std::string stored_result(const Suite& suite, const Unit& unit, const UnitRecord
     meta["actual_seconds"] = actual;
     meta["result"] = rec->result;
     meta["note"] = rec->note;
+    meta["found_no_tests"] = rec->found_no_tests;
     meta["exit_code"] = st.kind == ExitStatus::Kind::kExited ? st.code : -1;
     meta["timings_ok"] = st.kind == ExitStatus::Kind::kExited && !st.timed_out && !st.interrupted;
   } else {
@@ -164,6 +169,34 @@ StoredResult read_stored_result(const std::string& text) {
   r.junit = json["junit"].get<std::string>();
   r.meta = std::move(json["unit"]);
   return r;
+}
+
+std::vector<EntryWithoutTests> entries_without_tests(const RedisQueue::Snapshot& snap,
+                                                     const std::vector<std::size_t>& unsettled) {
+  struct Seen {
+    std::string suite;
+    std::size_t units = 0;
+    bool found_tests = false;
+  };
+  std::map<std::string, Seen> by_entry;
+  for (const auto& [id, text] : snap.results) {
+    const nlohmann::json meta = read_stored_result(text).meta;
+    if (!meta.is_object() || !meta.contains("entry") || !meta["entry"].is_string()) continue;
+    Seen& seen = by_entry[meta["entry"].get<std::string>()];
+    if (meta.contains("suite") && meta["suite"].is_string())
+      seen.suite = meta["suite"].get<std::string>();
+    seen.units += 1;
+    const auto found_none = meta.find("found_no_tests");
+    if (found_none == meta.end() || !found_none->is_boolean() || !found_none->get<bool>())
+      seen.found_tests = true;
+  }
+  for (std::size_t id : unsettled)
+    for (const QueueUnit& unit : snap.units)
+      if (unit.id == id) by_entry[unit.entry].found_tests = true;
+  std::vector<EntryWithoutTests> without;
+  for (const auto& [entry, seen] : by_entry)
+    if (!seen.found_tests && seen.units > 0) without.push_back({seen.suite, entry, seen.units});
+  return without;
 }
 
 }  // namespace shardrun

@@ -91,6 +91,13 @@ void decide_reported(const Finished& unit, Decision& d) {
 
 }  // namespace
 
+std::string no_tests_message(std::size_t units) {
+  return fmt::format(
+      "no tests collected: none of this entry's {} unit{} found a test to run (exit status 5 in "
+      "each), as one pytest run of all its files would have said",
+      units, units == 1 ? "" : "s");
+}
+
 const char* to_string(Result result) {
   switch (result) {
     case Result::kPassed:

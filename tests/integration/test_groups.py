@@ -243,3 +243,4 @@ def test_a_test_file_without_tests_does_not_fail_its_unit_but_an_entry_without_a
     assert len(errors) == 1
     assert errors[0].find("error").get("type") == "shardrun.no-tests"
     assert "no tests collected" in errors[0].find("error").get("message")
+    assert "shardrun: py: no tests collected: none of this entry's" in r.out  # said as written

@@ -542,3 +542,48 @@ def test_the_planner_makes_units_for_every_nodes_shards_with_queue_nodes(redis, 
     bad = subprocess.run([str(BIN), "--queue-nodes", "3", str(SUITE)], capture_output=True,
                          text=True, env=nodes.env, cwd=nodes.tmp)
     assert bad.returncode == 2 and "--queue-nodes goes only with --queue" in bad.stderr
+
+
+def test_report_fails_an_entry_none_of_whose_units_on_any_node_found_a_test(redis, nodes):
+    # Files whose checks run at import, with no test function (sympy's
+    # ntheory/tests/test_qs.py): pytest exits 5 on each unit. Each node sees
+    # only its own units, so only `report` can tell that no unit of the
+    # entry found a test, as one pytest run of all the files would have said.
+    tests = nodes.tmp / "tests"
+    tests.mkdir()
+    for i in range(4):
+        (tests / f"test_checks{i}.py").write_text(f"assert {i} + 1 == {i + 1}\n")
+    suite = nodes.tmp / "pytest.yaml"
+    suite.write_text(
+        "version: 1\n"
+        "env: {PYTHONDONTWRITEBYTECODE: '1'}\n"
+        "tests:\n"
+        "  - name: py\n"
+        "    files: ['tests/test_*.py']\n"
+        "    command: /usr/bin/python3 -m pytest -q -p no:cacheprovider {tests}"
+        " --junitxml={junit}\n")
+    for run, with_a_test in (("empty", False), ("mixed", True)):
+        if with_a_test:
+            (tests / "test_real.py").write_text("def test_one():\n    assert True\n")
+        procs = [nodes.start(redis.url(run), "-j", 2, suite=suite) for _ in range(2)]
+        results = [finish(p) for p in procs]
+        assert [r[0] for r in results] == [0, 0], results  # a node's part is not judged
+        run_json = nodes.tmp / f"report-{run}.json"
+        p, out = nodes.report(redis.url(run), "--run-json", run_json)
+        units = json.loads(run_json.read_text())["units"]
+        assert len(units) >= 2 and all(u["result"] == "passed" for u in units), units
+        no_tests = [tc for _, _, tc in cases_of(out)
+                    if tc.find("error") is not None
+                    and tc.find("error").get("type") == "shardrun.no-tests"]
+        if with_a_test:
+            assert p.returncode == 0, p.stderr
+            assert no_tests == []
+            assert [name for _, name, _ in cases_of(out)] == ["test_one"]
+        else:
+            assert p.returncode == 1, p.stderr
+            assert len(no_tests) == 1
+            assert len(cases_of(out)) == 1  # no testcase made up for the files
+            assert no_tests[0].get("name") == "py"
+            assert f"none of this entry's {len(units)} units found a test" in \
+                no_tests[0].find("error").get("message")
+            assert "py: no tests collected" in p.stderr

@@ -242,3 +242,9 @@ TEST_CASE("a run's exit status: interrupt, then infrastructure, then failed test
   end.signal = 1;
   CHECK(exit_status(end) == 129);
 }
+
+TEST_CASE("the error of an entry without tests says how many units found none") {
+  CHECK(no_tests_message(1).find("none of this entry's 1 unit found a test") != std::string::npos);
+  CHECK(no_tests_message(3).find("none of this entry's 3 units found a test") != std::string::npos);
+  CHECK(std::string(kNoTestsType) == "shardrun.no-tests");
+}
