@@ -26,6 +26,8 @@
 #                 this round's cold run, or the last one in even rounds), one
 #                 pytest process per bin (split_run.py). The best a plan from
 #                 history could do, to show what the machine allows.
+#   serial / N    not a run: each round's serial wall / N (with SERIAL=1), a
+#                 perfect split on N cores that do not slow each other.
 # Each row shows its wall time and its CPU time (user+sys of all processes):
 # CPU above serial's is work that parallel processes add (start-ups, files
 # loaded twice, and two processes on two cores running slower than one; the
@@ -250,5 +252,28 @@ for key in "${ORDER[@]}"; do
   printf '%-6s %3s  %-22s %7ss  %7s  %7ss  %-8s %6s  %s\n' "$suite" "$n" "$name" "$wall" \
     "$(ratio "$wall" "$ref")" "$cpu" "${STATUS[$key]:-ok}" "${TESTS[$key]}" "${WALLS[$key]# }"
 done
+# serial / N: each round's serial wall divided by N, a perfect N-way split of
+# the serial run on N cores that do not slow each other, with no start-up or
+# file loaded twice. Not a tool: a tool below it did less work than one
+# process running everything (each process's caches and heap are smaller).
+if [[ ${SERIAL:-1} == 1 ]]; then
+  for suite in $SUITES; do
+    [[ -v "WALLS[$suite|1|serial]" ]] || continue
+    for n in $WORKER_COUNTS; do
+      walls=""
+      for w in ${WALLS[$suite|1|serial]}; do
+        walls+=" $(awk -v w="$w" -v n="$n" 'BEGIN { printf "%.2f", w / n }')"
+      done
+      ref=-
+      # shellcheck disable=SC2086
+      [[ -v "WALLS[$suite|$n|xdist load]" ]] && ref="$(median ${WALLS[$suite|$n|xdist load]})"
+      # shellcheck disable=SC2086
+      wall="$(median $walls)"
+      printf '%-6s %3s  %-22s %7ss  %7s  %8s  %-8s %6s  %s\n' "$suite" "$n" "serial / $n" "$wall" \
+        "$(ratio "$wall" "$ref")" - - - "${walls# }"
+    done
+  done
+fi
 echo "(cpu: the median of the rounds' user+sys time of the command and all its processes)"
+echo "(serial / N: serial pytest's wall / N in each round, a perfect split on N cores that do not slow each other)"
 echo "(status exit=1: some of the suite's own tests fail on this machine, the same for every tool)"
