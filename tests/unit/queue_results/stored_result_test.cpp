@@ -67,8 +67,8 @@ TEST_CASE("a bare or malformed stored result is all JUnit, with no facts") {
 
 namespace {
 
-// A stored result of entry `entry`'s unit `id`, as a node stores it; `found`:
-// found_no_tests (nullopt: a result without that fact, as older nodes stored).
+// A stored result of entry `entry`'s unit `id`, as a node stores it, with
+// `found_no_tests` (nullopt: without that fact, as older nodes stored).
 std::pair<std::size_t, std::string> result_of_unit(std::size_t id, const std::string& entry,
                                                    std::optional<bool> found_no_tests) {
   Suite suite;
