@@ -195,7 +195,7 @@ std::vector<EntryWithoutTests> entries_without_tests(const RedisQueue::Snapshot&
       if (unit.id == id) by_entry[unit.entry].found_tests = true;
   std::vector<EntryWithoutTests> without;
   for (const auto& [entry, seen] : by_entry)
-    if (!seen.found_tests && seen.units > 0) without.push_back({seen.suite, entry, seen.units});
+    if (!seen.found_tests) without.push_back({seen.suite, entry, seen.units});
   return without;
 }
 
